@@ -91,7 +91,7 @@ func New(source, name string) (t *Template, err error) {
 			t, err = nil, &Error{Model: name, Msg: fmt.Sprintf("parse: internal engine failure: %v", r)}
 		}
 	}()
-	tpl, perr := jinja.Compile(source)
+	tpl, perr := jinja.Compile(renameFilter(source, "tojson", tojsonFilter))
 	if perr != nil {
 		msg := strings.TrimPrefix(strings.TrimPrefix(perr.Error(), "jinja scan: "), "jinja parse: ")
 		line := 0
@@ -173,6 +173,7 @@ func (t *Template) Render(in Input) (out string, err error) {
 		}
 		return jinja.Undefined(), &raisedError{msg: msg}
 	})
+	data[tojsonFilter] = jinja.NewCallable("tojson", tojson)
 	now := t.now
 	data["strftime_now"] = jinja.NewCallable("strftime_now", func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
 		if len(args) != 1 || !args[0].IsString() {
