@@ -43,8 +43,9 @@ const MaxDims = 4
 // maxArrayDepth bounds how deeply arrays of arrays may nest.
 const maxArrayDepth = 16
 
-// maxAlignment bounds general.alignment to keep padding arithmetic sane.
-const maxAlignment = 1 << 30
+// maxAlignment bounds general.alignment (1 MiB): real files use 32, and the
+// bound keeps padding small.
+const maxAlignment = 1 << 20
 
 // ErrUnsupported is wrapped by errors about well-formed files (or parts of
 // them) that Nuri cannot handle: GGUF version 1, big-endian files and tensor
@@ -624,6 +625,9 @@ func (p *parser) tensorInfo(i int) (TensorInfo, error) {
 	name, err := p.str(fmt.Sprintf("name of tensor #%d", i))
 	if err != nil {
 		return TensorInfo{}, err
+	}
+	if name == "" {
+		return TensorInfo{}, p.errorf("tensor #%d has an empty name", i)
 	}
 	what := fmt.Sprintf("tensor %q", name)
 	nDims, err := p.u32(what + " dimension count")

@@ -181,14 +181,15 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 		hdr = binary.LittleEndian.AppendUint64(hdr, off)
 		off = alignUp(off+t.size, align)
 	}
-	hdr = append(hdr, make([]byte, alignUp(uint64(len(hdr)), align)-uint64(len(hdr)))...)
 
 	bw := bufio.NewWriterSize(out, 1<<16)
 	cw := &countWriter{w: bw}
 	if _, err := cw.Write(hdr); err != nil {
 		return cw.n, fmt.Errorf("gguf: writing header: %w", err)
 	}
-	zeros := make([]byte, align)
+	if err := writeZeros(cw, alignUp(uint64(len(hdr)), align)-uint64(len(hdr))); err != nil {
+		return cw.n, fmt.Errorf("gguf: writing header: %w", err)
+	}
 	for _, t := range w.tensors {
 		start := cw.n
 		if t.write != nil {
@@ -203,7 +204,7 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 			return cw.n, fmt.Errorf("gguf: writing tensor %q: %w", t.name, err)
 		}
 		pad := alignUp(uint64(cw.n-start), align) - uint64(cw.n-start)
-		if _, err := cw.Write(zeros[:pad]); err != nil {
+		if err := writeZeros(cw, pad); err != nil {
 			return cw.n, fmt.Errorf("gguf: writing tensor %q: %w", t.name, err)
 		}
 	}
@@ -244,6 +245,20 @@ func (w *Writer) WriteFile(path string) (err error) {
 	return nil
 }
 
+var zeros [4096]byte
+
+// writeZeros writes n zero bytes.
+func writeZeros(w io.Writer, n uint64) error {
+	for n > 0 {
+		k := min(n, uint64(len(zeros)))
+		if _, err := w.Write(zeros[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
 type countWriter struct {
 	w io.Writer
 	n int64
@@ -275,8 +290,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendValue encodes v; tagged says whether its type id precedes it (it
-// does not for the elements of an array of arrays).
+// appendValue encodes v, preceded by its type id when tagged.
 func appendValue(b []byte, v any, tagged bool, depth int) ([]byte, error) {
 	le := binary.LittleEndian
 	tag := func(t uint32) {
@@ -337,9 +351,6 @@ func appendValue(b []byte, v any, tagged bool, depth int) ([]byte, error) {
 			return appendValue(b, uint32(x), tagged, depth)
 		}
 		return appendValue(b, uint64(x), tagged, depth)
-	}
-	if !tagged {
-		return nil, fmt.Errorf("scalar %T inside an array of arrays", v)
 	}
 	tag(typeArray)
 	return appendArray(b, v, depth+1)
@@ -472,7 +483,7 @@ func appendArray(b []byte, v any, depth int) ([]byte, error) {
 		head(typeArray, len(a))
 		var err error
 		for i, x := range a {
-			if b, err = appendValue(b, x, false, depth); err != nil {
+			if b, err = appendArray(b, x, depth+1); err != nil {
 				return nil, fmt.Errorf("element %d: %w", i, err)
 			}
 		}
@@ -481,5 +492,5 @@ func appendArray(b []byte, v any, depth int) ([]byte, error) {
 	if v == nil {
 		return nil, errors.New("nil value")
 	}
-	return nil, fmt.Errorf("unsupported value type %T", v)
+	return nil, fmt.Errorf("unsupported value type %T (want a scalar or a slice)", v)
 }
