@@ -69,15 +69,6 @@ const (
 	typeFloat64 uint32 = 12
 )
 
-var typeNames = [...]string{"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"}
-
-func typeName(t uint32) string {
-	if int(t) < len(typeNames) {
-		return typeNames[t]
-	}
-	return fmt.Sprintf("type %d", t)
-}
-
 // fixedSize is the encoded size of a scalar of type t, or 0 for strings,
 // arrays and unknown types.
 func fixedSize(t uint32) int {

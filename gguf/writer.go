@@ -38,7 +38,6 @@ type Writer struct {
 	kvIndex map[string]int
 	tensors []wtensor
 	tIndex  map[string]bool
-	err     error
 }
 
 type wtensor struct {
