@@ -8,7 +8,29 @@ import (
 // F16ToF32 widens an IEEE 754 binary16 value to float32. Every finite value,
 // subnormals included, converts exactly; infinities keep their sign; a NaN
 // keeps its sign and payload and comes back quiet (as F16C and GGML do).
-func F16ToF32(h uint16) float32 {
+// It reads a 256 KiB table built at package initialisation.
+func F16ToF32(h uint16) float32 { return f16Table[h] }
+
+var f16Table = func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = f16ToF32Compute(uint16(i))
+	}
+	return &t
+}()
+
+// f16ToF32Compute is the arithmetic conversion behind f16Table.
+func f16ToF32Compute(h uint16) float32 {
+	if (h&0x7c00)-0x400 < 0x7400 {
+		// Normal number: widen the mantissa and rebias the exponent by 127-15.
+		b := uint32(h)
+		return math.Float32frombits(b&0x8000<<16 | (b&0x7fff<<13 + (127-15)<<23))
+	}
+	return f16ToF32Special(h)
+}
+
+// f16ToF32Special handles zeros, subnormals, infinities and NaNs.
+func f16ToF32Special(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
 	exp := uint32(h>>10) & 0x1f
 	man := uint32(h) & 0x3ff

@@ -98,10 +98,6 @@ func putF16(b []byte, off int, v float32) {
 	binary.LittleEndian.PutUint16(b[off:], F32ToF16(v))
 }
 
-// roundF16 is v after a trip through binary16, as GGML reads back a scale it
-// just stored.
-func roundF16(v float32) float32 { return F16ToF32(F32ToF16(v)) }
-
 // nearestInt rounds half to even using the float "magic number" trick GGML
 // uses; for |f| ≤ 2^22 it is exact rounding, beyond that it returns the same
 // (meaningless) value GGML does.
