@@ -37,29 +37,63 @@ func DotF32(t DType, row []byte, x []float32) float32 {
 	}
 	var sum float64
 	switch t {
-	case F32, F16, BF16:
-		var buf [64]float32
-		es := t.TypeSize()
-		for j := 0; j < len(x); j += len(buf) {
-			n := min(len(buf), len(x)-j)
-			_ = Dequantize(t, row[j*es:(j+n)*es], buf[:n])
-			for i, w := range buf[:n] {
-				sum += float64(w) * float64(x[j+i])
-			}
+	case F32:
+		for i, v := range x {
+			w := math.Float32frombits(binary.LittleEndian.Uint32(row[4*i:]))
+			sum += float64(w) * float64(v)
+		}
+		return float32(sum)
+	case F16, BF16:
+		conv := F16ToF32
+		if t == BF16 {
+			conv = BF16ToF32
+		}
+		for i, v := range x {
+			sum += float64(conv(binary.LittleEndian.Uint16(row[2*i:]))) * float64(v)
 		}
 		return float32(sum)
 	}
 	var buf [QK_K]float32
-	dec := decoderFor(t)
 	bs, ts := t.BlockSize(), t.TypeSize()
 	for i, j := 0, 0; j < len(x); i, j = i+ts, j+bs {
 		y := buf[:bs]
-		dec(row[i:i+ts], y)
+		decodeBlock(t, row[i:i+ts], y)
 		for k, w := range y {
 			sum += float64(w) * float64(x[j+k])
 		}
 	}
 	return float32(sum)
+}
+
+// decodeBlock is decoderFor(t)(b, y) with static calls, so that a caller's
+// stack buffer y does not escape to the heap.
+func decodeBlock(t DType, b []byte, y []float32) {
+	switch t {
+	case Q4_0:
+		dequantQ4_0(b, y)
+	case Q4_1:
+		dequantQ4_1(b, y)
+	case Q5_0:
+		dequantQ5_0(b, y)
+	case Q5_1:
+		dequantQ5_1(b, y)
+	case Q8_0:
+		dequantQ8_0(b, y)
+	case Q8_1:
+		dequantQ8_1(b, y)
+	case Q2_K:
+		dequantQ2K(b, y)
+	case Q3_K:
+		dequantQ3K(b, y)
+	case Q4_K:
+		dequantQ4K(b, y)
+	case Q5_K:
+		dequantQ5K(b, y)
+	case Q6_K:
+		dequantQ6K(b, y)
+	case Q8_K:
+		dequantQ8K(b, y)
+	}
 }
 
 // CheckDot reports whether row is a valid row of n elements of a type

@@ -374,3 +374,29 @@ func TestNoPanicOnGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestHotPathsDoNotAllocate(t *testing.T) {
+	const n = 512
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%17) - 8
+	}
+	y := make([]float32, n)
+	for _, dt := range append([]DType{F32, F16, BF16}, blockTypes...) {
+		rb, _ := RowBytes(dt, n)
+		row := make([]byte, rb)
+		vt := VecDotType(dt)
+		xb, _ := RowBytes(vt, n)
+		xq := make([]byte, xb)
+		allocs := testing.AllocsPerRun(10, func() {
+			_ = Quantize(dt, x, row)
+			_ = Quantize(vt, x, xq)
+			_ = Dequantize(dt, row, y)
+			_ = DotF32(dt, row, x)
+			_ = DotQ8Ref(dt, row, xq)
+		})
+		if allocs != 0 {
+			t.Errorf("%v: %v allocations per run", dt, allocs)
+		}
+	}
+}
