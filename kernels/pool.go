@@ -1,0 +1,162 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// spinFor is how long an idle worker polls for new work before it parks. A
+// decode step issues matmuls back to back with short serial gaps, so brief
+// spinning saves a wake-up per call; parking afterwards keeps an idle or
+// contended machine from burning a core.
+const spinFor = 50 * time.Microsecond
+
+// Pool is a set of persistent worker goroutines that run parallel loops. The
+// goroutine calling Run takes part as thread 0, so a Pool of n threads starts
+// n-1 workers. A Pool also owns the scratch buffers MatMul needs, so repeated
+// calls do not allocate. Run and MatMul may be called from several goroutines;
+// calls on one Pool are serialised.
+type Pool struct {
+	threads int
+	mu      sync.Mutex // serialises Run calls
+
+	gen     atomic.Uint64 // bumped once per job; workers wait for a change
+	next    atomic.Int64  // next index to hand out
+	pending atomic.Int32  // workers still inside the current job
+	n       int64
+	fn      func(i, thread int)
+	closed  atomic.Bool
+
+	workers []*worker
+	wg      sync.WaitGroup
+
+	scratch scratch
+}
+
+type worker struct {
+	sleeping atomic.Int32 // 1 while parked (or about to park)
+	wake     chan struct{}
+	_        [64]byte // keep workers' flags on separate cache lines
+}
+
+// NewPool starts a pool of the given number of threads; threads <= 0 means
+// runtime.NumCPU().
+func NewPool(threads int) *Pool {
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	p := &Pool{threads: threads}
+	p.scratch.init(threads)
+	for t := 1; t < threads; t++ {
+		w := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		p.wg.Add(1)
+		go p.loop(w, t)
+	}
+	return p
+}
+
+// Threads returns the number of threads that run a loop (workers plus caller).
+func (p *Pool) Threads() int { return p.threads }
+
+// Close stops the workers. The Pool must not be used afterwards; Close is
+// idempotent.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Swap(true) {
+		return
+	}
+	p.gen.Add(1)
+	for _, w := range p.workers {
+		if w.sleeping.CompareAndSwap(1, 0) {
+			w.wake <- struct{}{}
+		}
+	}
+	p.wg.Wait()
+}
+
+// Run calls fn(i, thread) for every i in [0, n), spreading the indices over
+// the pool's threads (thread is in [0, Threads())). Indices are handed out one
+// at a time in increasing order, so each should be a chunk of work worth a few
+// microseconds at least. Run returns when all calls have returned; it starts
+// no goroutines and does not allocate.
+func (p *Pool) Run(n int, fn func(i, thread int)) {
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run(n, fn)
+}
+
+// run is Run with p.mu held.
+func (p *Pool) run(n int, fn func(i, thread int)) {
+	if n == 1 || p.threads == 1 || p.closed.Load() {
+		for i := 0; i < n; i++ {
+			fn(i, 0)
+		}
+		return
+	}
+	p.fn = fn
+	p.n = int64(n)
+	p.next.Store(0)
+	p.pending.Store(int32(len(p.workers)))
+	p.gen.Add(1)
+	for _, w := range p.workers {
+		if w.sleeping.CompareAndSwap(1, 0) {
+			w.wake <- struct{}{}
+		}
+	}
+	p.work(0)
+	// Wait for the workers to leave the job; they are at most one index
+	// behind, so spin, yielding now and then in case they were descheduled.
+	for spins := 0; p.pending.Load() != 0; spins++ {
+		if spins > 64 {
+			runtime.Gosched()
+		}
+	}
+	p.fn = nil
+}
+
+func (p *Pool) work(thread int) {
+	fn, n := p.fn, p.n
+	for {
+		i := p.next.Add(1) - 1
+		if i >= n {
+			return
+		}
+		fn(int(i), thread)
+	}
+}
+
+func (p *Pool) loop(w *worker, thread int) {
+	defer p.wg.Done()
+	var seen uint64 // gen is 0 until the first job, which may precede this goroutine's start
+	for {
+		// Spin for a while, then park until Run or Close wakes us.
+		deadline := time.Now().Add(spinFor)
+		for spins := 0; p.gen.Load() == seen; spins++ {
+			if spins&127 == 127 && time.Now().After(deadline) {
+				w.sleeping.Store(1)
+				if p.gen.Load() != seen {
+					// Work arrived while we were deciding to park.
+					if !w.sleeping.CompareAndSwap(1, 0) {
+						<-w.wake // Run claimed us; take its token
+					}
+					break
+				}
+				<-w.wake
+				deadline = time.Now().Add(spinFor)
+			}
+		}
+		seen = p.gen.Load()
+		if p.closed.Load() {
+			return
+		}
+		p.work(thread)
+		p.pending.Add(-1)
+	}
+}
