@@ -47,47 +47,50 @@ type Model struct {
 // dir may also name a single .safetensors file. Shard names in the index must
 // stay inside the folder (symbolic links, as in a Hugging Face cache snapshot,
 // are followed).
-func OpenDir(dir string) (m *Model, err error) {
+func OpenDir(dir string) (*Model, error) {
+	m := &Model{dir: dir, where: map[string]*File{}}
+	if err := m.open(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) open() error {
+	dir := m.dir
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
+		return fmt.Errorf("safetensors: %w", err)
 	}
-	m = &Model{dir: dir, where: map[string]*File{}}
-	defer func() {
-		if err != nil {
-			m.Close()
-			m = nil
-		}
-	}()
 	if !st.IsDir() {
 		m.dir = filepath.Dir(dir)
-		return m, m.addFile(dir)
+		return m.addFile(dir)
 	}
 	indexPath := filepath.Join(dir, IndexFile)
 	switch _, err := os.Stat(indexPath); {
 	case err == nil:
-		return m, m.openIndexed(indexPath)
+		return m.openIndexed(indexPath)
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("safetensors: %w", err)
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	single := filepath.Join(dir, SingleFile)
 	if _, err := os.Stat(single); err == nil {
-		return m, m.addFile(single)
+		return m.addFile(single)
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	if err != nil {
-		return nil, fmt.Errorf("safetensors: %s: %w", dir, err)
+		return fmt.Errorf("safetensors: %s: %w", dir, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("safetensors: %s: no %s, %s or *.safetensors file", dir, IndexFile, SingleFile)
+		return fmt.Errorf("safetensors: %s: no %s, %s or *.safetensors file", dir, IndexFile, SingleFile)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
 		if err := m.addFile(p); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // addFile opens one file and adds all its tensors.

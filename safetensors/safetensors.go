@@ -18,6 +18,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/nuri-ai/nuri/tensor"
@@ -219,7 +220,7 @@ func (f *File) Tensor(name string) (*tensor.Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("safetensors: %s: tensor %q: dtype %s is %w as a model weight", f.path, name, ti.DType, ErrUnsupported)
 	}
-	return &tensor.Tensor{Name: name, Type: t, Shape: append([]int(nil), ti.Shape...), Data: data}, nil
+	return &tensor.Tensor{Name: name, Type: t, Shape: slices.Clone(ti.Shape), Data: data}, nil
 }
 
 // header entry as written in the JSON.
