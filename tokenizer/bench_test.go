@@ -1,0 +1,94 @@
+package tokenizer
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/nuri-ai/nuri/internal/testfixtures"
+)
+
+// benchDocs is the public corpus cycled until it holds 10,000,000 bytes
+// (the last document whole), as in the reference throughput measurement.
+func benchDocs(b *testing.B) ([]string, int64) {
+	f, err := os.Open(filepath.Join("..", "testdata", "tokenizers", "corpus_public.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var texts []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var row struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, row.Text)
+	}
+	var docs []string
+	var total int64
+	for i := 0; total < 10_000_000; i++ {
+		d := texts[i%len(texts)]
+		docs = append(docs, d)
+		total += int64(len(d))
+	}
+	return docs, total
+}
+
+// BenchmarkEncode measures encode throughput per tokenizer in "doc" mode:
+// one Encode call per document, nothing cached between calls.
+//
+//	go test -run '^$' -bench Encode -benchtime 3x ./tokenizer
+func BenchmarkEncode(b *testing.B) {
+	docs, total := benchDocs(b)
+	for _, name := range testfixtures.TokenizerNames() {
+		b.Run(name, func(b *testing.B) {
+			tok := reference(b, name)
+			b.SetBytes(total)
+			b.ResetTimer()
+			for b.Loop() {
+				n := 0
+				for _, d := range docs {
+					n += len(tok.Encode(d, false))
+				}
+				b.ReportMetric(float64(n), "tokens/op")
+			}
+		})
+	}
+}
+
+func FuzzEncodeDecode(f *testing.F) {
+	for _, s := range []string{"", "hello world", "안녕하세요 세계", " \u00a0\u3000\u2028x", "<|endoftext|>", "<s>", "a\r\n\tb", "\xff\xfe", "🏳️‍🌈", "e\u0301"} {
+		f.Add(s)
+	}
+	// Lossless tokenizers: decode(encode(x)) == x for valid UTF-8.
+	lossless := map[string]bool{"gpt4o": true, "deepseek_v3": true}
+	names := testfixtures.TokenizerNames()
+	toks := make([]*Tokenizer, len(names))
+	for i, n := range names {
+		toks[i] = reference(f, n)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, tok := range toks {
+			ids := tok.Encode(s, true)
+			_ = tok.EncodeOrdinary(s)
+			got := tok.Decode(ids)
+			d := tok.NewStreamDecoder()
+			for _, id := range ids {
+				if out := d.Add(id); !utf8.ValidString(out) {
+					t.Fatalf("%s: stream emitted invalid UTF-8 %q", names[i], out)
+				}
+			}
+			d.Flush()
+			if lossless[names[i]] && utf8.ValidString(s) && got != s {
+				t.Fatalf("%s: decode(encode(%q)) = %q", names[i], s, got)
+			}
+		}
+	})
+}
