@@ -101,10 +101,6 @@ func (c *fakeCDN) requests() []string {
 func (c *fakeCDN) serve(w http.ResponseWriter, r *http.Request, data []byte) {
 	c.mu.Lock()
 	f := c.f
-	cut := f.cuts > 0
-	if cut {
-		c.f.cuts--
-	}
 	stall := f.stalls > 0 && f.stall > 0
 	if stall {
 		c.f.stalls--
@@ -142,7 +138,13 @@ func (c *fakeCDN) serve(w http.ResponseWriter, r *http.Request, data []byte) {
 		return
 	}
 	body := data[start : end+1]
-	if cut && int64(len(body)) > f.cutAfter {
+	c.mu.Lock()
+	cut := c.f.cuts > 0 && int64(len(body)) > c.f.cutAfter
+	if cut {
+		c.f.cuts--
+	}
+	c.mu.Unlock()
+	if cut {
 		w.Write(body[:f.cutAfter])
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
