@@ -86,7 +86,9 @@ func TestDownloadFile(t *testing.T) {
 			h := cdn.add(tc.data)
 			c := testClient(t)
 			c.Retries = tc.retries
-			c.StallTimeout = 300 * time.Millisecond
+			if tc.faults.stalls > 0 {
+				c.StallTimeout = 500 * time.Millisecond
+			}
 			cdn.setFaults(tc.faults)
 			dir := t.TempDir()
 			d := download{URL: cdn.url(h), Dest: filepath.Join(dir, "blob"), SHA256: h, Size: int64(len(tc.data)), Label: "blob"}
@@ -318,4 +320,33 @@ func TestLoadPartsRejectsBadState(t *testing.T) {
 	if ps := loadParts(p, 100); ps == nil || ps.done() != 60 {
 		t.Errorf("good state rejected")
 	}
+}
+
+func TestConcurrentDownloadsOfOneFile(t *testing.T) {
+	data := testData(2<<20, 6)
+	cdn := newFakeCDN(t)
+	h := cdn.add(data)
+	c := testClient(t)
+	dir := t.TempDir()
+	d := download{URL: cdn.url(h), Dest: filepath.Join(dir, "blob"), SHA256: h, Size: int64(len(data))}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.downloadFile(context.Background(), d)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("download %d: %v", i, err)
+		}
+	}
+	got, _ := os.ReadFile(d.Dest)
+	if !bytes.Equal(got, data) {
+		t.Fatal("content differs")
+	}
+	assertNoPartial(t, dir)
 }

@@ -183,3 +183,6 @@ func humanDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", s)
 }
+
+// FormatSize formats a byte count for people, with binary units.
+func FormatSize(n int64) string { return humanBytes(n) }
