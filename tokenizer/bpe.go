@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,7 +9,7 @@ import (
 
 // model turns one pre-tokenized piece into ids.
 type model interface {
-	encode(piece string, out []int32) []int32
+	encode(piece string, out []int32, sc *bpeScratch) []int32
 }
 
 // bpeModel is byte-pair encoding with merges ranked by their position in
@@ -19,7 +18,7 @@ type model interface {
 // fallback to <0xXX> tokens (SentencePiece style).
 type bpeModel struct {
 	vocab        map[string]int32
-	merges       map[uint64]uint64 // left<<32|right -> rank<<32|merged
+	merges       *pairTable // left<<32|right -> rank<<32|merged
 	byteLevel    bool
 	ignoreMerges bool
 	byteIDs      [256]int32 // byte-level: id of each byte's symbol
@@ -29,14 +28,13 @@ type bpeModel struct {
 	fuseUnk      bool
 	runeIDs      []int32 // BMP rune -> id (-1 if not in vocab); lazily filled
 	runeOnce     sync.Once
-	pool         sync.Pool
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
 // newBPE builds the model. merges are pairs of vocabulary strings, in rank order.
 func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeModel, error) {
-	m := &bpeModel{vocab: vocab, merges: make(map[uint64]uint64, len(merges)), byteLevel: byteLevel, unk: -1}
+	m := &bpeModel{vocab: vocab, merges: newPairTable(len(merges)), byteLevel: byteLevel, unk: -1}
 	for r, mg := range merges {
 		a, okA := vocab[mg[0]]
 		b, okB := vocab[mg[1]]
@@ -45,8 +43,8 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 			continue // a merge that cannot produce a vocabulary token never applies
 		}
 		k := pairKey(a, b)
-		if _, dup := m.merges[k]; !dup {
-			m.merges[k] = uint64(r)<<32 | uint64(uint32(c))
+		if _, dup := m.merges.get(k); !dup {
+			m.merges.put(k, uint64(r)<<32|uint64(uint32(c)))
 		}
 	}
 	for i := range m.fallbackIDs {
@@ -64,7 +62,6 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 			m.byteIDs[b] = id
 		}
 	}
-	m.pool.New = func() any { return &bpeScratch{} }
 	return m, nil
 }
 
@@ -107,12 +104,10 @@ type bpeScratch struct {
 
 const linearLimit = 48
 
-func (m *bpeModel) encode(piece string, out []int32) []int32 {
+func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	if piece == "" {
 		return out
 	}
-	sc := m.pool.Get().(*bpeScratch)
-	defer m.pool.Put(sc)
 	if m.ignoreMerges {
 		if m.byteLevel {
 			sc.buf = byteLevelEncode(sc.buf[:0], piece)
@@ -179,7 +174,7 @@ func (m *bpeModel) rankOf(a, b int32) uint64 {
 	if a < 0 || b < 0 {
 		return noMerge
 	}
-	if v, ok := m.merges[pairKey(a, b)]; ok {
+	if v, ok := m.merges.get(pairKey(a, b)); ok {
 		return v
 	}
 	return noMerge
@@ -231,21 +226,54 @@ type mergeCand struct {
 
 type mergeHeap []mergeCand
 
-func (h mergeHeap) Len() int { return len(h) }
-func (h mergeHeap) Less(i, j int) bool {
+func (h mergeHeap) less(i, j int) bool {
 	ri, rj := h[i].rank>>32, h[j].rank>>32
 	if ri != rj {
 		return ri < rj
 	}
 	return h[i].pos < h[j].pos
 }
-func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeCand)) }
-func (h *mergeHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *mergeHeap) push(c mergeCand) {
+	*h = append(*h, c)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *mergeHeap) down(i int) {
+	s := *h
+	n := len(s)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			return
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+}
+
+func (h *mergeHeap) pop() mergeCand {
+	s := *h
+	top := s[0]
+	s[0] = s[len(s)-1]
+	*h = s[:len(s)-1]
+	h.down(0)
+	return top
 }
 
 // mergeHeap does the same as mergeLinear in O(n log n) for long pieces.
@@ -263,7 +291,7 @@ func (m *bpeModel) mergeHeap(syms []bpeSym, sc *bpeScratch) []bpeSym {
 			return
 		}
 		if r := m.rankOf(syms[i].id, syms[j].id); r != noMerge {
-			heap.Push(&h, mergeCand{rank: r, pos: i, left: syms[i].id, rite: syms[j].id})
+			h.push(mergeCand{rank: r, pos: i, left: syms[i].id, rite: syms[j].id})
 		}
 	}
 	for i := 0; i+1 < n; i++ {
@@ -271,10 +299,12 @@ func (m *bpeModel) mergeHeap(syms []bpeSym, sc *bpeScratch) []bpeSym {
 			h = append(h, mergeCand{rank: r, pos: int32(i), left: syms[i].id, rite: syms[i+1].id})
 		}
 	}
-	heap.Init(&h)
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 	const dead = -2
-	for h.Len() > 0 {
-		c := heap.Pop(&h).(mergeCand)
+	for len(h) > 0 {
+		c := h.pop()
 		i := c.pos
 		if syms[i].id != c.left || syms[i].start == dead {
 			continue
@@ -309,6 +339,59 @@ func (m *bpeModel) mergeHeap(syms []bpeSym, sc *bpeScratch) []bpeSym {
 // String describes the model for error messages.
 func (m *bpeModel) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "BPE(%d merges, byteLevel=%v)", len(m.merges), m.byteLevel)
+	fmt.Fprintf(&b, "BPE(%d merges, byteLevel=%v)", m.merges.n, m.byteLevel)
 	return b.String()
+}
+
+// pairTable is an open-addressing hash map from merge pairs to their rank
+// and result, faster than a Go map on this hot path.
+type pairTable struct {
+	slots []uint64 // key, value interleaved; empty key = emptyKey
+	mask  uint64
+	shift uint
+	n     int
+}
+
+const emptyKey = ^uint64(0)
+
+func newPairTable(n int) *pairTable {
+	size, shift := uint64(16), uint(60)
+	for size < uint64(2*n+16) {
+		size <<= 1
+		shift--
+	}
+	t := &pairTable{slots: make([]uint64, 2*size), mask: size - 1, shift: shift}
+	for i := 0; i < len(t.slots); i += 2 {
+		t.slots[i] = emptyKey
+	}
+	return t
+}
+
+func (t *pairTable) get(k uint64) (uint64, bool) {
+	h := (k * 0x9E3779B97F4A7C15) >> t.shift
+	for {
+		kk := t.slots[2*h]
+		if kk == k {
+			return t.slots[2*h+1], true
+		}
+		if kk == emptyKey {
+			return 0, false
+		}
+		h = (h + 1) & t.mask
+	}
+}
+
+func (t *pairTable) put(k, v uint64) {
+	h := (k * 0x9E3779B97F4A7C15) >> t.shift
+	for {
+		kk := t.slots[2*h]
+		if kk == k || kk == emptyKey {
+			if kk == emptyKey {
+				t.n++
+			}
+			t.slots[2*h], t.slots[2*h+1] = k, v
+			return
+		}
+		h = (h + 1) & t.mask
+	}
 }

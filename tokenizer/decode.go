@@ -246,11 +246,10 @@ func (t *Tokenizer) decode(ids []int32, cleanup bool) string {
 // UTF-8 characters: bytes of a character split across tokens are held back
 // until the character is complete.
 type StreamDecoder struct {
-	t        *Tokenizer
-	ids      []int32
-	prefix   int // ids[prefix:read] were already emitted (context window)
-	read     int
-	finished bool
+	t      *Tokenizer
+	ids    []int32
+	prefix int // ids[prefix:read] were already emitted (context window)
+	read   int
 }
 
 // NewStreamDecoder starts a streaming decode.

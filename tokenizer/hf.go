@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -640,14 +639,4 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 		pairs = append(pairs, [2]string{a, b})
 	}
 	return pairs, nil
-}
-
-// sortedIDs returns the keys of m sorted by value (used for stable output).
-func sortedIDs(m map[string]int32) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] < m[keys[j]] })
-	return keys
 }

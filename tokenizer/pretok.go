@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -339,19 +340,27 @@ func (p *splitPre) split(s string, dst []string) []string {
 // seqPre applies pre-tokenizers in turn.
 type seqPre struct {
 	steps []preTokenizer
-	tmp   []string
 }
 
+var seqPool = sync.Pool{New: func() any { return &[2][]string{} }}
+
 func (p *seqPre) split(s string, dst []string) []string {
-	cur := []string{s}
+	bufs := seqPool.Get().(*[2][]string)
+	cur := append(bufs[0][:0], s)
+	next := bufs[1][:0]
 	for _, st := range p.steps {
-		next := make([]string, 0, len(cur)*2)
+		next = next[:0]
 		for _, piece := range cur {
 			next = st.split(piece, next)
 		}
-		cur = next
+		cur, next = next, cur
 	}
-	return append(dst, cur...)
+	dst = append(dst, cur...)
+	clear(cur)
+	clear(next[:cap(next)])
+	bufs[0], bufs[1] = cur[:0], next[:0]
+	seqPool.Put(bufs)
+	return dst
 }
 
 // byteLevelPre is the ByteLevel pre-tokenizer: the byte mapping itself is

@@ -79,6 +79,7 @@ type KV struct {
 type encScratch struct {
 	segs, subs []segment
 	pieces     []string
+	bpe        bpeScratch
 }
 
 func (t *Tokenizer) finish() {
@@ -181,7 +182,7 @@ func (t *Tokenizer) encode(text string, addSpecial, ordinary bool) []int32 {
 				pieces = append(pieces, sub.text)
 			}
 			for _, p := range pieces {
-				out = t.model.encode(p, out)
+				out = t.model.encode(p, out, &sc.bpe)
 			}
 			clear(pieces)
 			sc.pieces = pieces[:0]

@@ -158,7 +158,7 @@ func incompleteTail(b []byte) int {
 			default:
 				return 0
 			}
-			if n < need && utf8.FullRune(b[len(b)-n:]) == false {
+			if n < need && !utf8.FullRune(b[len(b)-n:]) {
 				return n
 			}
 			return 0

@@ -39,7 +39,7 @@ func newUnigram(pieces []string, scores []float32, unk int32, fallback bool) *un
 	return m
 }
 
-func (m *unigramModel) encode(piece string, out []int32) []int32 {
+func (m *unigramModel) encode(piece string, out []int32, _ *bpeScratch) []int32 {
 	n := len(piece)
 	best := make([]float64, n+1)
 	from := make([]int32, n+1)
