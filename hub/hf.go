@@ -252,6 +252,12 @@ func (c *Client) pullHF(ctx context.Context, ref Ref) (Model, error) {
 	}
 	info, err := c.hfInfo(ctx, ref.Repo, "main")
 	if err != nil {
+		// Unreachable Hub: a cached copy is still good.
+		if !isPermanent(err) && ctx.Err() == nil {
+			if m, cerr := c.cachedHF(ref); cerr == nil {
+				return m, nil
+			}
+		}
 		return Model{}, err
 	}
 	var files []string

@@ -216,6 +216,12 @@ func TestHFCacheUsedOffline(t *testing.T) {
 	if hub.hits != 0 {
 		t.Errorf("%d requests to the Hub, want none: %v", hub.hits, hub.requests())
 	}
+	// Pulling while the Hub is unreachable falls back to the cache.
+	down := *c
+	down.HFEndpoint = "http://127.0.0.1:1"
+	if m, err := down.Pull(context.Background(), Ref{Kind: KindHF, Repo: "other/Model-GGUF"}); err != nil || m.Size != 5000 {
+		t.Errorf("pull with the Hub down: %+v %v", m, err)
+	}
 	// Completing the folder makes it usable.
 	mustWrite(t, filepath.Join(folder, "model-00002-of-00002.safetensors"), []byte("y"))
 	if m, err := c.Resolve(context.Background(), "other/Folder", false); err != nil || m.Format != FormatSafetensors {

@@ -128,6 +128,12 @@ func (c *Client) pullOllama(ctx context.Context, ref Ref) (Model, error) {
 	resp, err := c.request(ctx, c.httpClient(), http.MethodGet, base+"/manifests/"+ref.Tag,
 		http.Header{"Accept": {ollamaManifestType}}, false, name)
 	if err != nil {
+		// Unreachable registry: a stored copy is still good.
+		if !isPermanent(err) && ctx.Err() == nil {
+			if m, cerr := c.cachedOllama(ref); cerr == nil {
+				return m, nil
+			}
+		}
 		return Model{}, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
