@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/nuri-ai/nuri/tensor"
 )
@@ -11,23 +10,26 @@ import (
 // thread for dequantized weights and a shared buffer for quantized activations.
 type scratch struct {
 	rows [][]float32 // per thread
-	act  []byte      // activations quantized once per call
+	raw  [][]byte    // per thread: one token in GGML Q8_0 bytes
+	act  q8Act       // activations quantized once per call
 }
 
-func (s *scratch) init(threads int) { s.rows = make([][]float32, threads) }
+func (s *scratch) init(threads int) {
+	s.rows = make([][]float32, threads)
+	s.raw = make([][]byte, threads)
+}
+
+func (s *scratch) growRaw(n int) {
+	for i := range s.raw {
+		s.raw[i] = grow(s.raw[i], n)
+	}
+}
 
 func (s *scratch) row(thread, n int) []float32 {
 	if cap(s.rows[thread]) < n {
 		s.rows[thread] = make([]float32, n)
 	}
 	return s.rows[thread][:n]
-}
-
-func (s *scratch) actBuf(n int) []byte {
-	if cap(s.act) < n {
-		s.act = make([]byte, n)
-	}
-	return s.act[:n]
 }
 
 // Supported reports whether MatMul accepts weights of type t.
@@ -80,7 +82,75 @@ func MatMul(p *Pool, out []float32, w *tensor.Tensor, x []float32, n int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	matmulGeneric(p, out, w, x, n, rows, cols)
+	switch w.Type {
+	case tensor.Q8_0, tensor.Q4_0:
+		matmulQ8(p, out, w, x, n, rows, cols)
+	case tensor.F32, tensor.F16, tensor.BF16:
+		matmulFloat(p, out, w, x, n, rows, cols)
+	default:
+		matmulGeneric(p, out, w, x, n, rows, cols)
+	}
+}
+
+// rowChunk picks how many rows one Run index covers: small enough that every
+// thread gets several chunks (so none idles at the end), large enough that
+// the hand-out cost is negligible.
+func rowChunk(rows, threads, rowBytes int) int {
+	c := rows / (threads * 8)
+	if lim := (64 << 10) / max(rowBytes, 1); c > lim {
+		c = lim // about 64 KiB of weights per chunk is plenty
+	}
+	return max(c, 1)
+}
+
+// matmulQ8 handles weights whose activations are quantized to Q8_0 and
+// multiplied with integer arithmetic, as GGML does.
+func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	a := &p.scratch.act
+	var dot func(w []byte, a *q8Act, tok int) float32
+	switch w.Type {
+	case tensor.Q8_0:
+		a.quantize(p, x, n, cols, false, 128)
+		dot = dotQ8_0
+	case tensor.Q4_0:
+		a.quantize(p, x, n, cols, true, 8)
+		dot = dotQ4_0
+	}
+	rb := len(w.Data) / rows
+	chunk := rowChunk(rows, p.threads, rb)
+	p.run((rows+chunk-1)/chunk, func(i, _ int) {
+		r1 := min((i+1)*chunk, rows)
+		for r := i * chunk; r < r1; r++ {
+			row := w.Data[r*rb : (r+1)*rb]
+			for b := 0; b < n; b++ {
+				out[b*rows+r] = dot(row, a, b)
+			}
+		}
+	})
+}
+
+// matmulFloat handles F32, F16 and BF16 weights with float32 activations.
+func matmulFloat(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	var dot func(w []byte, x []float32) float32
+	switch w.Type {
+	case tensor.F32:
+		dot = dotF32
+	case tensor.F16:
+		dot = dotF16
+	case tensor.BF16:
+		dot = dotBF16
+	}
+	rb := len(w.Data) / rows
+	chunk := rowChunk(rows, p.threads, rb)
+	p.run((rows+chunk-1)/chunk, func(i, _ int) {
+		r1 := min((i+1)*chunk, rows)
+		for r := i * chunk; r < r1; r++ {
+			row := w.Data[r*rb : (r+1)*rb]
+			for b := 0; b < n; b++ {
+				out[b*rows+r] = dot(row, x[b*cols:(b+1)*cols])
+			}
+		}
+	})
 }
 
 // matmulGeneric dequantizes each weight row once into a per-thread buffer and
@@ -92,26 +162,13 @@ func matmulGeneric(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, row
 		buf := p.scratch.row(thread, cols)
 		r1 := min((i+1)*chunk, rows)
 		for r := i * chunk; r < r1; r++ {
-			wr := buf
-			if w.Type == tensor.F32 {
-				// Read F32 rows in place when the bytes can be viewed as float32.
-				wr = f32View(w.Data[r*rb:(r+1)*rb], buf)
-			} else {
-				dequantRow(w.Type, w.Data[r*rb:(r+1)*rb], buf)
-			}
+			// Dequantize only fails on inconsistent sizes, which CheckWeight ruled out.
+			_ = tensor.Dequantize(w.Type, w.Data[r*rb:(r+1)*rb], buf)
 			for b := 0; b < n; b++ {
-				out[b*rows+r] = dotGo(wr, x[b*cols:(b+1)*cols])
+				out[b*rows+r] = dotGo(buf, x[b*cols:(b+1)*cols])
 			}
 		}
 	})
-}
-
-// f32View decodes little-endian float32 bytes into buf.
-func f32View(b []byte, buf []float32) []float32 {
-	for i := range buf {
-		buf[i] = math.Float32frombits(le32(b[4*i:]))
-	}
-	return buf
 }
 
 // dotGo is a float32 dot product with eight interleaved accumulators.
@@ -133,4 +190,14 @@ func dotGo(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+}
+
+// supported reports whether MatMul accepts weights of type t.
+func supported(t tensor.DType) bool {
+	switch t {
+	case tensor.F32, tensor.F16, tensor.BF16, tensor.Q4_0, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1,
+		tensor.Q8_0, tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q8_K:
+		return true
+	}
+	return false
 }

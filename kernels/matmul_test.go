@@ -37,7 +37,7 @@ func randomWeight(rng *rand.Rand, t tensor.DType, rows, cols int) *tensor.Tensor
 		}
 	case tensor.F16:
 		for i := 0; i < len(data); i += 2 {
-			binary.LittleEndian.PutUint16(data[i:], floatToHalf(float32(rng.NormFloat64())))
+			binary.LittleEndian.PutUint16(data[i:], tensor.F32ToF16(float32(rng.NormFloat64())))
 		}
 	case tensor.BF16:
 		for i := 0; i < len(data); i += 2 {
@@ -54,7 +54,7 @@ func randomWeight(rng *rand.Rand, t tensor.DType, rows, cols int) *tensor.Tensor
 				continue
 			}
 			for _, f := range halfFields[t] {
-				binary.LittleEndian.PutUint16(data[off+f:], floatToHalf(float32(rng.Float64()*0.05)))
+				binary.LittleEndian.PutUint16(data[off+f:], tensor.F32ToF16(float32(rng.Float64()*0.05)))
 			}
 		}
 	}
@@ -69,39 +69,59 @@ func randomVec(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// refMatMul is the float64 reference: dequantize each row, accumulate in float64.
-func refMatMul(w *tensor.Tensor, x []float32, n int) []float64 {
+// refMatMul is the reference: for weights GGML multiplies with quantized
+// activations (Q4_0, Q8_0) it is tensor.DotQ8Ref on tensor.Quantize'd
+// activations; otherwise tensor.DotF32 (exact dequantization, float64 sums).
+// It also returns, per output, the sum of |w|·|x| that bounds rounding error.
+func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 	rows, cols := w.Rows(), w.Cols()
-	out := make([]float64, n*rows)
+	want = make([]float64, n*rows)
+	mag = make([]float64, n*rows)
 	row := make([]float32, cols)
-	for r := 0; r < rows; r++ {
-		dequantRow(w.Type, w.Row(r), row)
-		for b := 0; b < n; b++ {
-			var s float64
-			for c := 0; c < cols; c++ {
-				s += float64(row[c]) * float64(x[b*cols+c])
+	for b := 0; b < n; b++ {
+		xb := x[b*cols : (b+1)*cols]
+		var xq []byte
+		if w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0 {
+			xq = make([]byte, cols/32*34)
+			if err := tensor.Quantize(tensor.Q8_0, xb, xq); err != nil {
+				panic(err)
 			}
-			out[b*rows+r] = s
+		}
+		for r := 0; r < rows; r++ {
+			if xq != nil {
+				want[b*rows+r] = float64(tensor.DotQ8Ref(w.Type, w.Row(r), xq))
+			} else {
+				want[b*rows+r] = float64(tensor.DotF32(w.Type, w.Row(r), xb))
+			}
+			if err := tensor.Dequantize(w.Type, w.Row(r), row); err != nil {
+				panic(err)
+			}
+			for c := range row {
+				mag[b*rows+r] += math.Abs(float64(row[c]) * float64(xb[c]))
+			}
 		}
 	}
-	return out
+	return want, mag
 }
 
-// checkClose compares got against want with a tolerance relative to the
-// magnitude of the sum of |w·x| terms (approximated by the row's RMS scale).
-func checkClose(t *testing.T, name string, got []float32, want []float64, tol float64) {
+// checkClose requires |got-want| <= tol·mag element-wise.
+func checkClose(t *testing.T, name string, got []float32, want, mag []float64, tol float64) {
 	t.Helper()
-	var scale float64
-	for _, v := range want {
-		scale = math.Max(scale, math.Abs(v))
-	}
-	if scale == 0 {
-		scale = 1
-	}
 	for i := range want {
-		if d := math.Abs(float64(got[i]) - want[i]); d > tol*scale || math.IsNaN(float64(got[i])) {
-			t.Fatalf("%s: out[%d] = %v, want %v (|diff| %.3g > %.3g)", name, i, got[i], want[i], d, tol*scale)
+		if d := math.Abs(float64(got[i]) - want[i]); !(d <= tol*mag[i]+1e-30) {
+			t.Fatalf("%s: out[%d] = %v, want %v (|diff| %.3g > %.3g)", name, i, got[i], want[i], d, tol*mag[i])
 		}
+	}
+}
+
+// forLevels runs f at every CPU feature level this machine supports.
+func forLevels(t *testing.T, f func(t *testing.T)) {
+	for l := Generic; l <= MaxCPULevel(); l++ {
+		t.Run(l.String(), func(t *testing.T) {
+			old := setLevel(l)
+			defer setLevel(old)
+			f(t)
+		})
 	}
 }
 
@@ -110,12 +130,14 @@ func colsFor(t tensor.DType) []int {
 		return []int{256, 512, 2304}
 	}
 	if t.BlockSize() == 32 {
-		return []int{32, 96, 544}
+		return []int{32, 96, 544, 2048}
 	}
 	return []int{1, 7, 100, 333}
 }
 
-func TestMatMulAllTypes(t *testing.T) {
+func TestMatMulAllTypes(t *testing.T) { forLevels(t, testMatMulAllTypes) }
+
+func testMatMulAllTypes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, threads := range []int{1, 2, 3} {
 		p := NewPool(threads)
@@ -128,50 +150,13 @@ func TestMatMulAllTypes(t *testing.T) {
 						got := make([]float32, n*rows)
 						MatMul(p, got, w, x, n)
 						name := fmt.Sprintf("%v threads=%d rows=%d cols=%d n=%d", dt, threads, rows, cols, n)
-						checkClose(t, name, got, refMatMul(w, x, n), 1e-4)
+						want, mag := refMatMul(w, x, n)
+						checkClose(t, name, got, want, mag, 1e-5)
 					}
 				}
 			}
 		}
 		p.Close()
-	}
-}
-
-func TestHalfToFloatRoundTrip(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		f := halfToFloat(uint16(h))
-		if math.IsNaN(float64(f)) {
-			continue
-		}
-		if back := floatToHalf(f); back != uint16(h) {
-			t.Fatalf("half %#04x -> %v -> %#04x", h, f, back)
-		}
-	}
-	tests := []struct {
-		h    uint16
-		want float32
-	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 1.0 / (1 << 24)}, {0x7bff, 65504}, {0x3555, 0.33325195}}
-	for _, tc := range tests {
-		if got := halfToFloat(tc.h); got != tc.want {
-			t.Errorf("halfToFloat(%#04x) = %v, want %v", tc.h, got, tc.want)
-		}
-	}
-}
-
-func TestDequantQ4_0Block(t *testing.T) {
-	b := make([]byte, 18)
-	binary.LittleEndian.PutUint16(b, floatToHalf(0.5))
-	for j := 0; j < 16; j++ {
-		b[2+j] = byte(j) | byte(15-j)<<4
-	}
-	y := make([]float32, 32)
-	if err := DequantizeRow(tensor.Q4_0, b, y); err != nil {
-		t.Fatal(err)
-	}
-	for j := 0; j < 16; j++ {
-		if y[j] != float32(j-8)*0.5 || y[j+16] != float32(7-j)*0.5 {
-			t.Fatalf("element %d: got %v, %v", j, y[j], y[j+16])
-		}
 	}
 }
 

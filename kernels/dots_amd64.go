@@ -1,0 +1,106 @@
+package kernels
+
+//go:noescape
+func q8_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+
+//go:noescape
+func q4_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+
+//go:noescape
+func q8_0PairsAVX2(w *byte, qs *byte, d *float32, npairs int) float32
+
+//go:noescape
+func q4_0PairsAVX2(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+
+//go:noescape
+func f16DotAVX512(w *byte, x *float32, n int) float32
+
+//go:noescape
+func f16DotAVX2(w *byte, x *float32, n int) float32
+
+//go:noescape
+func bf16DotAVX512(w *byte, x *float32, n int) float32
+
+//go:noescape
+func bf16DotAVX2(w *byte, x *float32, n int) float32
+
+//go:noescape
+func f32DotAVX512(w *byte, x *float32, n int) float32
+
+//go:noescape
+func f32DotAVX2(w *byte, x *float32, n int) float32
+
+// The row kernels below run whole block pairs in assembly and any final odd
+// block in Go. Slice bounds were checked by MatMul; the assembly reads only
+// within the row and the activation buffers.
+
+func dotQ8_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, corr := a.tok(tok)
+	np := a.nb / 2
+	var s float32
+	switch {
+	case np == 0 || level == Generic:
+		return dotQ8_0Go(w, qs, d, 0, a.nb)
+	case level == AVX512:
+		s = q8_0PairsAVX512(&w[0], &qs[0], &corr[0], &d[0], np)
+	default:
+		s = q8_0PairsAVX2(&w[0], &qs[0], &d[0], np)
+	}
+	if a.nb%2 != 0 {
+		s += dotQ8_0Go(w, qs, d, a.nb-1, a.nb)
+	}
+	return s
+}
+
+func dotQ4_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, corr := a.tok(tok)
+	np := a.nb / 2
+	var s float32
+	switch {
+	case np == 0 || level == Generic:
+		return dotQ4_0Go(w, qs, d, 0, a.nb, a.interlv)
+	case level == AVX512:
+		s = q4_0PairsAVX512(&w[0], &qs[0], &corr[0], &d[0], np)
+	default:
+		s = q4_0PairsAVX2(&w[0], &qs[0], &corr[0], &d[0], np)
+	}
+	if a.nb%2 != 0 {
+		s += dotQ4_0Go(w, qs, d, a.nb-1, a.nb, a.interlv)
+	}
+	return s
+}
+
+// floatDot runs the vector kernel over the longest prefix it handles and
+// the rest in Go. es is the weight element size in bytes.
+func floatDot(w []byte, x []float32, es int, k512, k256 func(*byte, *float32, int) float32, tail func([]byte, []float32) float32) float32 {
+	var n int
+	var s float32
+	switch level {
+	case AVX512:
+		n = len(x) &^ 15
+		if n > 0 {
+			s = k512(&w[0], &x[0], n)
+		}
+	case AVX2:
+		n = len(x) &^ 7
+		if n > 0 {
+			s = k256(&w[0], &x[0], n)
+		}
+	}
+	if n < len(x) {
+		s += tail(w[n*es:], x[n:])
+	}
+	return s
+}
+
+func dotF32(w []byte, x []float32) float32 {
+	return floatDot(w, x, 4, f32DotAVX512, f32DotAVX2, dotF32Go)
+}
+
+func dotF16(w []byte, x []float32) float32 {
+	return floatDot(w, x, 2, f16DotAVX512, f16DotAVX2, dotF16Go)
+}
+
+func dotBF16(w []byte, x []float32) float32 {
+	return floatDot(w, x, 2, bf16DotAVX512, bf16DotAVX2, dotBF16Go)
+}

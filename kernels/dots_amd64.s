@@ -1,0 +1,460 @@
+#include "textflag.h"
+
+// Lane-to-block maps for VPERMPS: which of the two block scales each int32
+// lane of a dot-product vector belongs to.
+DATA permPair<>+0(SB)/8, $0x0000000000000000
+DATA permPair<>+8(SB)/8, $0x0000000000000000
+DATA permPair<>+16(SB)/8, $0x0000000000000000
+DATA permPair<>+24(SB)/8, $0x0000000000000000
+DATA permPair<>+32(SB)/8, $0x0000000100000001
+DATA permPair<>+40(SB)/8, $0x0000000100000001
+DATA permPair<>+48(SB)/8, $0x0000000100000001
+DATA permPair<>+56(SB)/8, $0x0000000100000001
+GLOBL permPair<>(SB), RODATA|NOPTR, $64
+
+DATA permInterleaved<>+0(SB)/8, $0x0000000000000000
+DATA permInterleaved<>+8(SB)/8, $0x0000000000000000
+DATA permInterleaved<>+16(SB)/8, $0x0000000100000001
+DATA permInterleaved<>+24(SB)/8, $0x0000000100000001
+DATA permInterleaved<>+32(SB)/8, $0x0000000000000000
+DATA permInterleaved<>+40(SB)/8, $0x0000000000000000
+DATA permInterleaved<>+48(SB)/8, $0x0000000100000001
+DATA permInterleaved<>+56(SB)/8, $0x0000000100000001
+GLOBL permInterleaved<>(SB), RODATA|NOPTR, $64
+
+// Reduce the 16 floats of Z0 to a scalar in X0.
+#define HSUM512 \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPS Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0
+
+#define HSUM256 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0
+
+// Load the fp16 scales at off0(SI) and off1(SI), widen them and multiply by
+// the two activation scales at (R9): X3 = [dw0*dx0, dw1*dx1, ...].
+#define PAIRSCALES(off0, off1) \
+	MOVWLZX off0(SI), AX \
+	MOVWLZX off1(SI), BX \
+	SHLL $16, BX \
+	ORL BX, AX \
+	VMOVD AX, X3 \
+	VCVTPH2PS X3, X3 \
+	VMOVQ (R9), X4 \
+	VMULPS X4, X3, X3
+
+// func q8_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+// Q8_0 weights are made unsigned (q+128) so VPDPBUSD applies; corr holds
+// -128 times the sums of each four activation quants.
+TEXT ·q8_0PairsAVX512(SB), NOSPLIT, $0-44
+	MOVQ w+0(FP), SI
+	MOVQ qs+8(FP), DI
+	MOVQ corr+16(FP), R8
+	MOVQ d+24(FP), R9
+	MOVQ npairs+32(FP), CX
+	VPXORD Z0, Z0, Z0
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, Z15
+	VMOVDQU32 permPair<>(SB), Z14
+	TESTQ CX, CX
+	JZ q80done
+
+q80loop:
+	VMOVDQU 2(SI), Y1
+	VINSERTI64X4 $1, 36(SI), Z1, Z1
+	VPXORD Z15, Z1, Z1
+	VMOVDQU32 (R8), Z2
+	VPDPBUSD (DI), Z1, Z2
+	VCVTDQ2PS Z2, Z2
+	PAIRSCALES(0, 34)
+	VPERMPS Z3, Z14, Z3
+	VFMADD231PS Z3, Z2, Z0
+	ADDQ $68, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q80loop
+
+q80done:
+	HSUM512
+	VMOVSS X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func q4_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+// Two Q4_0 blocks unpack to [b0 lo, b1 lo, b0 hi, b1 hi] nibbles (0..15),
+// matching the interleaved activation layout; corr holds -8 times the sums
+// of each four activation quants.
+TEXT ·q4_0PairsAVX512(SB), NOSPLIT, $0-44
+	MOVQ w+0(FP), SI
+	MOVQ qs+8(FP), DI
+	MOVQ corr+16(FP), R8
+	MOVQ d+24(FP), R9
+	MOVQ npairs+32(FP), CX
+	VPXORD Z0, Z0, Z0
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	VMOVDQU32 permInterleaved<>(SB), Z14
+	TESTQ CX, CX
+	JZ q40done
+
+q40loop:
+	VMOVDQU 2(SI), X1
+	VINSERTI128 $1, 20(SI), Y1, Y1
+	VPSRLW $4, Y1, Y2
+	VINSERTI64X4 $1, Y2, Z1, Z1
+	VPANDD Z13, Z1, Z1
+	VMOVDQU32 (R8), Z2
+	VPDPBUSD (DI), Z1, Z2
+	VCVTDQ2PS Z2, Z2
+	PAIRSCALES(0, 18)
+	VPERMPS Z3, Z14, Z3
+	VFMADD231PS Z3, Z2, Z0
+	ADDQ $36, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q40loop
+
+q40done:
+	HSUM512
+	VMOVSS X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func q8_0PairsAVX2(w *byte, qs *byte, d *float32, npairs int) float32
+// Signed bytes via the sign trick: |w| * (x with w's sign), then VPMADDUBSW.
+TEXT ·q8_0PairsAVX2(SB), NOSPLIT, $0-36
+	MOVQ w+0(FP), SI
+	MOVQ qs+8(FP), DI
+	MOVQ d+16(FP), R9
+	MOVQ npairs+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VMOVDQU permPair<>(SB), Y13
+	VMOVDQU permPair<>+32(SB), Y14
+	TESTQ CX, CX
+	JZ q80a2done
+
+q80a2loop:
+	PAIRSCALES(0, 34)
+	VMOVDQU 2(SI), Y1
+	VPABSB Y1, Y2
+	VMOVDQU (DI), Y5
+	VPSIGNB Y1, Y5, Y5
+	VPMADDUBSW Y5, Y2, Y5
+	VPMADDWD Y15, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	VPERMPS Y3, Y13, Y4
+	VFMADD231PS Y4, Y5, Y0
+	VMOVDQU 36(SI), Y1
+	VPABSB Y1, Y2
+	VMOVDQU 32(DI), Y6
+	VPSIGNB Y1, Y6, Y6
+	VPMADDUBSW Y6, Y2, Y6
+	VPMADDWD Y15, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VPERMPS Y3, Y14, Y4
+	VFMADD231PS Y4, Y6, Y0
+	ADDQ $68, SI
+	ADDQ $64, DI
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q80a2loop
+
+q80a2done:
+	HSUM256
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func q4_0PairsAVX2(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
+TEXT ·q4_0PairsAVX2(SB), NOSPLIT, $0-44
+	MOVQ w+0(FP), SI
+	MOVQ qs+8(FP), DI
+	MOVQ corr+16(FP), R8
+	MOVQ d+24(FP), R9
+	MOVQ npairs+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	VMOVDQU permInterleaved<>(SB), Y13
+	TESTQ CX, CX
+	JZ q40a2done
+
+q40a2loop:
+	VMOVDQU 2(SI), X1
+	VINSERTI128 $1, 20(SI), Y1, Y1
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y1, Y1
+	VPAND Y14, Y2, Y2
+	VPMADDUBSW (DI), Y1, Y5
+	VPMADDUBSW 32(DI), Y2, Y6
+	VPMADDWD Y15, Y5, Y5
+	VPMADDWD Y15, Y6, Y6
+	VPADDD Y6, Y5, Y5
+	VPADDD (R8), Y5, Y5
+	VPADDD 32(R8), Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	PAIRSCALES(0, 18)
+	VPERMPS Y3, Y13, Y4
+	VFMADD231PS Y4, Y5, Y0
+	ADDQ $36, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q40a2loop
+
+q40a2done:
+	HSUM256
+	VMOVSS X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func f16DotAVX512(w *byte, x *float32, n int) float32  (n % 16 == 0)
+TEXT ·f16DotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	CMPQ CX, $64
+	JLT f16a5tail
+f16a5loop:
+	VCVTPH2PS (SI), Z1
+	VCVTPH2PS 32(SI), Z2
+	VCVTPH2PS 64(SI), Z3
+	VCVTPH2PS 96(SI), Z4
+	VFMADD231PS (DI), Z1, Z0
+	VFMADD231PS 64(DI), Z2, Z5
+	VFMADD231PS 128(DI), Z3, Z6
+	VFMADD231PS 192(DI), Z4, Z7
+	ADDQ $128, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE f16a5loop
+f16a5tail:
+	TESTQ CX, CX
+	JZ f16a5done
+	VCVTPH2PS (SI), Z1
+	VFMADD231PS (DI), Z1, Z0
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP f16a5tail
+f16a5done:
+	VADDPS Z5, Z0, Z0
+	VADDPS Z7, Z6, Z6
+	VADDPS Z6, Z0, Z0
+	HSUM512
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func f16DotAVX2(w *byte, x *float32, n int) float32  (n % 8 == 0)
+TEXT ·f16DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	CMPQ CX, $32
+	JLT f16a2tail
+f16a2loop:
+	VCVTPH2PS (SI), Y1
+	VCVTPH2PS 16(SI), Y2
+	VCVTPH2PS 32(SI), Y3
+	VCVTPH2PS 48(SI), Y4
+	VFMADD231PS (DI), Y1, Y0
+	VFMADD231PS 32(DI), Y2, Y5
+	VFMADD231PS 64(DI), Y3, Y6
+	VFMADD231PS 96(DI), Y4, Y7
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE f16a2loop
+f16a2tail:
+	TESTQ CX, CX
+	JZ f16a2done
+	VCVTPH2PS (SI), Y1
+	VFMADD231PS (DI), Y1, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP f16a2tail
+f16a2done:
+	VADDPS Y5, Y0, Y0
+	VADDPS Y7, Y6, Y6
+	VADDPS Y6, Y0, Y0
+	HSUM256
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func bf16DotAVX512(w *byte, x *float32, n int) float32  (n % 16 == 0)
+// bfloat16 widens to float32 by a 16-bit left shift.
+TEXT ·bf16DotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z5, Z5, Z5
+	CMPQ CX, $32
+	JLT bf16a5tail
+bf16a5loop:
+	VPMOVZXWD (SI), Z1
+	VPMOVZXWD 32(SI), Z2
+	VPSLLD $16, Z1, Z1
+	VPSLLD $16, Z2, Z2
+	VFMADD231PS (DI), Z1, Z0
+	VFMADD231PS 64(DI), Z2, Z5
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE bf16a5loop
+bf16a5tail:
+	TESTQ CX, CX
+	JZ bf16a5done
+	VPMOVZXWD (SI), Z1
+	VPSLLD $16, Z1, Z1
+	VFMADD231PS (DI), Z1, Z0
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP bf16a5tail
+bf16a5done:
+	VADDPS Z5, Z0, Z0
+	HSUM512
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func bf16DotAVX2(w *byte, x *float32, n int) float32  (n % 8 == 0)
+TEXT ·bf16DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y5, Y5, Y5
+	CMPQ CX, $16
+	JLT bf16a2tail
+bf16a2loop:
+	VPMOVZXWD (SI), Y1
+	VPMOVZXWD 16(SI), Y2
+	VPSLLD $16, Y1, Y1
+	VPSLLD $16, Y2, Y2
+	VFMADD231PS (DI), Y1, Y0
+	VFMADD231PS 32(DI), Y2, Y5
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE bf16a2loop
+bf16a2tail:
+	TESTQ CX, CX
+	JZ bf16a2done
+	VPMOVZXWD (SI), Y1
+	VPSLLD $16, Y1, Y1
+	VFMADD231PS (DI), Y1, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP bf16a2tail
+bf16a2done:
+	VADDPS Y5, Y0, Y0
+	HSUM256
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func f32DotAVX512(w *byte, x *float32, n int) float32  (n % 16 == 0)
+TEXT ·f32DotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z5, Z5, Z5
+	CMPQ CX, $32
+	JLT f32a5tail
+f32a5loop:
+	VMOVUPS (SI), Z1
+	VMOVUPS 64(SI), Z2
+	VFMADD231PS (DI), Z1, Z0
+	VFMADD231PS 64(DI), Z2, Z5
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE f32a5loop
+f32a5tail:
+	TESTQ CX, CX
+	JZ f32a5done
+	VMOVUPS (SI), Z1
+	VFMADD231PS (DI), Z1, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP f32a5tail
+f32a5done:
+	VADDPS Z5, Z0, Z0
+	HSUM512
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func f32DotAVX2(w *byte, x *float32, n int) float32  (n % 8 == 0)
+TEXT ·f32DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y5, Y5, Y5
+	CMPQ CX, $16
+	JLT f32a2tail
+f32a2loop:
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VFMADD231PS (DI), Y1, Y0
+	VFMADD231PS 32(DI), Y2, Y5
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE f32a2loop
+f32a2tail:
+	TESTQ CX, CX
+	JZ f32a2done
+	VMOVUPS (SI), Y1
+	VFMADD231PS (DI), Y1, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP f32a2tail
+f32a2done:
+	VADDPS Y5, Y0, Y0
+	HSUM256
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

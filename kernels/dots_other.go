@@ -1,0 +1,17 @@
+//go:build !amd64
+
+package kernels
+
+func dotQ8_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	return dotQ8_0Go(w, qs, d, 0, a.nb)
+}
+
+func dotQ4_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	return dotQ4_0Go(w, qs, d, 0, a.nb, a.interlv)
+}
+
+func dotF32(w []byte, x []float32) float32  { return dotF32Go(w, x) }
+func dotF16(w []byte, x []float32) float32  { return dotF16Go(w, x) }
+func dotBF16(w []byte, x []float32) float32 { return dotBF16Go(w, x) }
