@@ -1,0 +1,450 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// Model is a loaded decoder-only transformer. It computes; it does not decide
+// what to compute (the engine does) and it does not own the KV cache.
+type Model struct {
+	Config Config
+	Format Format
+
+	tokenEmbd, output *tensor.Tensor
+	outputNorm        []float32
+	layers            []layerWeights
+	ropeGlobal        *ropeTable
+	ropeLocal         *ropeTable // sliding-window layers; == ropeGlobal when they share
+
+	closers []io.Closer
+	pool    *kernels.Pool
+	ownPool bool
+	s       scratch
+}
+
+// KVCache stores each layer's keys and values by (sequence, position). The
+// model writes the slots of the tokens it is given and reads earlier ones.
+// KV must return slices of Config.KVDim() (keys) and KVHeads·ValueDim (values)
+// floats that stay valid for the step; it is called from several goroutines.
+type KVCache interface {
+	KV(layer, seq, pos int) (k, v []float32)
+}
+
+// Batch is one forward step: tokens from one or more sequences, each with its
+// position. Positions of one sequence must be contiguous with what its cache
+// already holds. Logits selects the tokens whose output logits are wanted
+// (nil means all).
+type Batch struct {
+	Tokens []int32
+	Pos    []int32
+	Seq    []int32
+	Logits []bool
+}
+
+// SetPool makes the model use p for its parallel work. Without it the model
+// makes its own pool on first use, with one worker per CPU.
+func (m *Model) SetPool(p *kernels.Pool) {
+	if m.pool != nil && m.ownPool {
+		m.pool.Close()
+	}
+	m.pool, m.ownPool = p, false
+}
+
+func (m *Model) init() error {
+	c := &m.Config
+	var err error
+	m.ropeGlobal, err = newRopeTable(c, c.RopeTheta, c.RopeScaling, c.RopeFreqs)
+	if err != nil {
+		return err
+	}
+	m.ropeLocal = m.ropeGlobal
+	if c.RopeThetaSWA > 0 && c.RopeThetaSWA != c.RopeTheta {
+		var sc RopeScaling
+		if c.RopeScaleSWA {
+			sc = c.RopeScaling
+		}
+		m.ropeLocal, err = newRopeTable(c, c.RopeThetaSWA, sc, nil)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scratch holds the activations of one step, grown to the largest batch seen
+// so that decoding allocates nothing.
+type scratch struct {
+	n                   int
+	x, xn, q, k, v, att []float32
+	o, gate, up, ffnOut []float32
+	qkv, gateUp         []float32
+	router              []float32
+	logitsIn            []float32
+	scores              [][]float32 // per thread
+	moeIdx              [][]int     // per expert: token indices
+	moeW                [][]float32 // per expert: routing weights
+	moeX, moeOut        []float32
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func (m *Model) prepare(n int) {
+	c := &m.Config
+	s := &m.s
+	s.n = n
+	qDim, kvDim, vDim := c.Heads*c.HeadDim, c.KVDim(), c.KVHeads*c.ValueDim
+	s.x = grow(s.x, n*c.Hidden)
+	s.xn = grow(s.xn, n*c.Hidden)
+	s.q = grow(s.q, n*qDim)
+	s.k = grow(s.k, n*kvDim)
+	s.v = grow(s.v, n*vDim)
+	s.att = grow(s.att, n*c.Heads*c.ValueDim)
+	s.o = grow(s.o, n*c.Hidden)
+	s.gate = grow(s.gate, n*c.FFN)
+	s.up = grow(s.up, n*c.FFN)
+	s.ffnOut = grow(s.ffnOut, n*c.Hidden)
+	if m.layers[0].qkv != nil {
+		s.qkv = grow(s.qkv, n*(qDim+kvDim+vDim))
+	}
+	if m.layers[0].gateUp != nil {
+		s.gateUp = grow(s.gateUp, n*2*c.FFN)
+	}
+	if c.Experts > 0 {
+		s.router = grow(s.router, n*c.Experts)
+		s.moeX = grow(s.moeX, n*c.Hidden)
+		s.moeOut = grow(s.moeOut, n*c.Hidden)
+		if s.moeIdx == nil {
+			s.moeIdx = make([][]int, c.Experts)
+			s.moeW = make([][]float32, c.Experts)
+		}
+	}
+	if m.pool == nil {
+		m.pool, m.ownPool = kernels.NewPool(0), true
+	}
+	if len(s.scores) < m.pool.Threads() {
+		s.scores = make([][]float32, m.pool.Threads())
+	}
+}
+
+// Forward runs one step over the batch, writes its keys and values into kv,
+// and stores the logits of the selected tokens (in batch order) into logits,
+// which must hold (selected tokens)·VocabSize floats.
+func (m *Model) Forward(b *Batch, kv KVCache, logits []float32) error {
+	c := &m.Config
+	n := len(b.Tokens)
+	if n == 0 {
+		return nil
+	}
+	if len(b.Pos) != n || len(b.Seq) != n || (b.Logits != nil && len(b.Logits) != n) {
+		return errorf("batch: %d tokens but %d positions, %d sequences, %d logit flags", n, len(b.Pos), len(b.Seq), len(b.Logits))
+	}
+	want := 0
+	for i := 0; i < n; i++ {
+		if b.Tokens[i] < 0 || int(b.Tokens[i]) >= c.VocabSize {
+			return errorf("token id %d is outside the vocabulary (0..%d)", b.Tokens[i], c.VocabSize-1)
+		}
+		if b.Pos[i] < 0 {
+			return errorf("negative position %d", b.Pos[i])
+		}
+		if b.Logits == nil || b.Logits[i] {
+			want++
+		}
+	}
+	if len(logits) < want*c.VocabSize {
+		return errorf("logits buffer holds %d floats, need %d", len(logits), want*c.VocabSize)
+	}
+	m.prepare(n)
+	m.embed(b)
+	for l := range m.layers {
+		m.attentionBlock(l, b, kv)
+		m.ffnBlock(l)
+	}
+	m.outputLogits(b, logits)
+	return nil
+}
+
+// embed looks up each token's embedding row, scaled where the model says.
+func (m *Model) embed(b *Batch) {
+	c := &m.Config
+	for i, tok := range b.Tokens {
+		row := m.s.x[i*c.Hidden : (i+1)*c.Hidden]
+		// Rows were checked at load time, so this cannot fail.
+		_ = tensor.Dequantize(m.tokenEmbd.Type, m.tokenEmbd.Row(int(tok)), row)
+		if c.EmbedScale != 0 {
+			for j := range row {
+				row[j] *= c.EmbedScale
+			}
+		}
+	}
+}
+
+// normRows applies RMSNorm with weight w to every row of src into dst; with a
+// nil weight it copies.
+func (m *Model) normRows(dst, src, w []float32, width int) {
+	n := len(src) / width
+	for i := 0; i < n; i++ {
+		d, s := dst[i*width:(i+1)*width], src[i*width:(i+1)*width]
+		if w == nil {
+			copy(d, s)
+			continue
+		}
+		rmsNorm(d, s, w, m.Config.NormEps, false)
+	}
+}
+
+func (m *Model) matmul(out []float32, w *tensor.Tensor, x []float32, n int) {
+	kernels.MatMul(m.pool, out, w, x, n)
+}
+
+func addBias(x, bias []float32, n int) {
+	if bias == nil {
+		return
+	}
+	w := len(bias)
+	for i := 0; i < n; i++ {
+		addScaled(x[i*w:(i+1)*w], bias, 1)
+	}
+}
+
+// attentionBlock: x += post_norm(Wo · attention(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))).
+func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
+	c := &m.Config
+	w := &m.layers[l]
+	s := &m.s
+	n := s.n
+	qDim, kvDim, vDim := c.Heads*c.HeadDim, c.KVDim(), c.KVHeads*c.ValueDim
+
+	m.normRows(s.xn, s.x, w.attnNorm, c.Hidden)
+
+	// Projections.
+	if w.qkv != nil {
+		m.matmul(s.qkv, w.qkv, s.xn, n)
+		width := qDim + kvDim + vDim
+		for i := 0; i < n; i++ {
+			row := s.qkv[i*width:]
+			copy(s.q[i*qDim:(i+1)*qDim], row[:qDim])
+			copy(s.k[i*kvDim:(i+1)*kvDim], row[qDim:qDim+kvDim])
+			copy(s.v[i*vDim:(i+1)*vDim], row[qDim+kvDim:width])
+		}
+	} else {
+		m.matmul(s.q, w.q, s.xn, n)
+		m.matmul(s.k, w.k, s.xn, n)
+		m.matmul(s.v, w.v, s.xn, n)
+		addBias(s.q, w.qBias, n)
+		addBias(s.k, w.kBias, n)
+		addBias(s.v, w.vBias, n)
+	}
+
+	// Per-head QK norm, RoPE, and the cache write.
+	rope := m.ropeGlobal
+	if c.LayerSliding[l] {
+		rope = m.ropeLocal
+	}
+	for i := 0; i < n; i++ {
+		q, k := s.q[i*qDim:(i+1)*qDim], s.k[i*kvDim:(i+1)*kvDim]
+		if w.qNorm != nil {
+			for h := 0; h < c.Heads; h++ {
+				hv := q[h*c.HeadDim : (h+1)*c.HeadDim]
+				rmsNorm(hv, hv, w.qNorm, c.NormEps, false)
+			}
+		}
+		if w.kNorm != nil {
+			for h := 0; h < c.KVHeads; h++ {
+				hv := k[h*c.HeadDim : (h+1)*c.HeadDim]
+				rmsNorm(hv, hv, w.kNorm, c.NormEps, false)
+			}
+		}
+		if !c.LayerNoRope[l] {
+			rope.apply(q, c.Heads, c.HeadDim, int(b.Pos[i]))
+			rope.apply(k, c.KVHeads, c.HeadDim, int(b.Pos[i]))
+		}
+		ck, cv := kv.KV(l, int(b.Seq[i]), int(b.Pos[i]))
+		copy(ck, k)
+		copy(cv, s.v[i*vDim:(i+1)*vDim])
+	}
+
+	// Attention, one task per (token, KV head).
+	window := c.Window(l)
+	group := c.Heads / c.KVHeads
+	m.pool.Run(n*c.KVHeads, func(task, thread int) {
+		i, g := task/c.KVHeads, task%c.KVHeads
+		pos, seq := int(b.Pos[i]), int(b.Seq[i])
+		start := 0
+		if window > 0 && pos-window+1 > start {
+			start = pos - window + 1
+		}
+		span := pos - start + 1
+		need := span * group
+		if cap(s.scores[thread]) < need {
+			s.scores[thread] = make([]float32, need+need/2)
+		}
+		scores := s.scores[thread][:need]
+		q := s.q[i*qDim:]
+		for j := 0; j < span; j++ {
+			kj, _ := kv.KV(l, seq, start+j)
+			kh := kj[g*c.HeadDim : (g+1)*c.HeadDim]
+			for h := 0; h < group; h++ {
+				qh := q[(g*group+h)*c.HeadDim : (g*group+h+1)*c.HeadDim]
+				scores[h*span+j] = dot(qh, kh) * c.AttnScale
+			}
+		}
+		for h := 0; h < group; h++ {
+			sc := scores[h*span : (h+1)*span]
+			if c.AttnSoftcap != 0 {
+				softcap(sc, c.AttnSoftcap)
+			}
+			softmax(sc)
+			out := s.att[(i*c.Heads+g*group+h)*c.ValueDim : (i*c.Heads+g*group+h+1)*c.ValueDim]
+			for d := range out {
+				out[d] = 0
+			}
+			for j := 0; j < span; j++ {
+				_, vj := kv.KV(l, seq, start+j)
+				addScaled(out, vj[g*c.ValueDim:(g+1)*c.ValueDim], sc[j])
+			}
+		}
+	})
+
+	m.matmul(s.o, w.o, s.att, n)
+	addBias(s.o, w.oBias, n)
+	if w.postAttnNorm != nil {
+		m.normRows(s.o, s.o, w.postAttnNorm, c.Hidden)
+	}
+	addScaled(s.x, s.o, c.ResidualScale)
+}
+
+// ffnBlock: x += post_norm(FFN(norm(x))), FFN = down(act(gate·x) ⊙ up·x), or
+// the weighted sum of the chosen experts' FFNs.
+func (m *Model) ffnBlock(l int) {
+	c := &m.Config
+	w := &m.layers[l]
+	s := &m.s
+	n := s.n
+	m.normRows(s.xn, s.x, w.ffnNorm, c.Hidden)
+	if c.Experts > 0 {
+		m.moe(w, n)
+	} else {
+		if w.gateUp != nil {
+			m.matmul(s.gateUp, w.gateUp, s.xn, n)
+			for i := 0; i < n; i++ {
+				row := s.gateUp[i*2*c.FFN:]
+				copy(s.gate[i*c.FFN:(i+1)*c.FFN], row[:c.FFN])
+				copy(s.up[i*c.FFN:(i+1)*c.FFN], row[c.FFN:2*c.FFN])
+			}
+		} else {
+			m.matmul(s.gate, w.gate, s.xn, n)
+			m.matmul(s.up, w.up, s.xn, n)
+		}
+		m.activate(s.gate[:n*c.FFN], s.up[:n*c.FFN])
+		m.matmul(s.ffnOut, w.down, s.gate, n)
+	}
+	if w.postFFNNorm != nil {
+		m.normRows(s.ffnOut, s.ffnOut, w.postFFNNorm, c.Hidden)
+	}
+	addScaled(s.x, s.ffnOut, c.ResidualScale)
+}
+
+func (m *Model) activate(gate, up []float32) {
+	if m.Config.Act == GELUTanh {
+		geluTanhMul(gate, up)
+	} else {
+		siluMul(gate, up)
+	}
+}
+
+// moe routes each token to its top-k experts (softmax over all experts, then
+// the k largest, optionally renormalised) and runs each expert once over the
+// tokens routed to it.
+func (m *Model) moe(w *layerWeights, n int) {
+	c := &m.Config
+	s := &m.s
+	m.matmul(s.router, w.router, s.xn, n)
+	for e := range s.moeIdx {
+		s.moeIdx[e] = s.moeIdx[e][:0]
+		s.moeW[e] = s.moeW[e][:0]
+	}
+	order := make([]int, c.Experts)
+	for i := 0; i < n; i++ {
+		p := s.router[i*c.Experts : (i+1)*c.Experts]
+		softmax(p)
+		for e := range order {
+			order[e] = e
+		}
+		sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+		var sum float32
+		for _, e := range order[:c.ExpertsUsed] {
+			sum += p[e]
+		}
+		for _, e := range order[:c.ExpertsUsed] {
+			wt := p[e]
+			if c.NormTopKProbs {
+				wt /= sum
+			}
+			s.moeIdx[e] = append(s.moeIdx[e], i)
+			s.moeW[e] = append(s.moeW[e], wt)
+		}
+	}
+	out := s.ffnOut[:n*c.Hidden]
+	for i := range out {
+		out[i] = 0
+	}
+	for e, idx := range s.moeIdx {
+		k := len(idx)
+		if k == 0 {
+			continue
+		}
+		for r, i := range idx {
+			copy(s.moeX[r*c.Hidden:(r+1)*c.Hidden], s.xn[i*c.Hidden:(i+1)*c.Hidden])
+		}
+		x := s.moeX[:k*c.Hidden]
+		m.matmul(s.gate, w.expGate[e], x, k)
+		m.matmul(s.up, w.expUp[e], x, k)
+		m.activate(s.gate[:k*c.FFN], s.up[:k*c.FFN])
+		m.matmul(s.moeOut, w.expDown[e], s.gate, k)
+		for r, i := range idx {
+			addScaled(out[i*c.Hidden:(i+1)*c.Hidden], s.moeOut[r*c.Hidden:(r+1)*c.Hidden], s.moeW[e][r])
+		}
+	}
+}
+
+// outputLogits applies the final norm and the output projection to the
+// selected tokens, then the model's logit scaling and soft-cap.
+func (m *Model) outputLogits(b *Batch, logits []float32) {
+	c := &m.Config
+	s := &m.s
+	k := 0
+	for i := 0; i < s.n; i++ {
+		if b.Logits != nil && !b.Logits[i] {
+			continue
+		}
+		rmsNorm(s.xn[k*c.Hidden:(k+1)*c.Hidden], s.x[i*c.Hidden:(i+1)*c.Hidden], m.outputNorm, c.NormEps, false)
+		k++
+	}
+	out := logits[:k*c.VocabSize]
+	m.matmul(out, m.output, s.xn[:k*c.Hidden], k)
+	if c.LogitScale != 1 {
+		for i := range out {
+			out[i] /= c.LogitScale
+		}
+	}
+	if c.FinalSoftcap != 0 {
+		softcap(out, c.FinalSoftcap)
+	}
+}
+
+// String summarises the model for logs.
+func (m *Model) String() string {
+	c := &m.Config
+	return fmt.Sprintf("%s (%s, %d layers, hidden %d, %d/%d heads, vocab %d)", c.Name, c.Arch, c.Layers, c.Hidden, c.Heads, c.KVHeads, c.VocabSize)
+}
+

@@ -1,0 +1,56 @@
+package model
+
+import "github.com/nuri-ai/nuri/sample"
+
+// Scores are the outputs `nuri logits` writes and the golden tests compare:
+// the logits at every prompt position from one forward pass, then a greedy
+// continuation decoded one token at a time through the KV cache.
+type Scores struct {
+	Logits       []float32 // [len(ids), vocab]
+	GreedyIDs    []int32   // [greedy]
+	GreedyLogits []float32 // [greedy, vocab]; row k is the row GreedyIDs[k] was taken from
+}
+
+// Score feeds ids exactly as given (no BOS is added) as one batch, keeping
+// the logits of every position, then generates greedy tokens one at a time.
+func (m *Model) Score(ids []int32, greedy int) (*Scores, error) {
+	if len(ids) == 0 {
+		return nil, errorf("no input ids")
+	}
+	if greedy < 0 {
+		return nil, errorf("negative greedy count %d", greedy)
+	}
+	v := m.Config.VocabSize
+	ctx := len(ids) + greedy
+	kv, err := NewDenseCache(&m.Config, 1, ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{Tokens: ids, Pos: make([]int32, len(ids)), Seq: make([]int32, len(ids))}
+	for i := range b.Pos {
+		b.Pos[i] = int32(i)
+	}
+	out := &Scores{Logits: make([]float32, len(ids)*v)}
+	if err := m.Forward(b, kv, out.Logits); err != nil {
+		return nil, err
+	}
+	if greedy == 0 {
+		return out, nil
+	}
+	out.GreedyLogits = make([]float32, greedy*v)
+	copy(out.GreedyLogits, out.Logits[(len(ids)-1)*v:])
+	step := &Batch{Tokens: make([]int32, 1), Pos: make([]int32, 1), Seq: make([]int32, 1)}
+	for k := 0; k < greedy; k++ {
+		row := out.GreedyLogits[k*v : (k+1)*v]
+		id := sample.Greedy(row)
+		out.GreedyIDs = append(out.GreedyIDs, id)
+		if k == greedy-1 {
+			break
+		}
+		step.Tokens[0], step.Pos[0] = id, int32(len(ids)+k)
+		if err := m.Forward(step, kv, out.GreedyLogits[(k+1)*v:(k+2)*v]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
