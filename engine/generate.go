@@ -12,11 +12,11 @@ import (
 
 // GenerateOptions control a single-sequence generation.
 type GenerateOptions struct {
-	MaxTokens int          // stop after this many new tokens (0 = until the context is full)
+	MaxTokens int           // stop after this many new tokens (0 = until the context is full)
 	Sampling  sample.Params // zero = greedy
-	Stop      []int32      // token ids that end generation (not emitted)
-	Context   int          // KV positions to reserve; 0 = the model's context length
-	Batch     int          // prompt tokens per forward step; 0 = 512
+	Stop      []int32       // token ids that end generation (not emitted)
+	Context   int           // KV positions to reserve; 0 = the model's context length
+	Batch     int           // prompt tokens per forward step; 0 = 512
 }
 
 // FinishReason says why generation ended.

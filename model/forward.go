@@ -447,4 +447,3 @@ func (m *Model) String() string {
 	c := &m.Config
 	return fmt.Sprintf("%s (%s, %d layers, hidden %d, %d/%d heads, vocab %d)", c.Name, c.Arch, c.Layers, c.Hidden, c.Heads, c.KVHeads, c.VocabSize)
 }
-

@@ -182,4 +182,3 @@ func loadHF(dir string) (*Model, error) {
 	mod.closers = append(mod.closers, st)
 	return mod, nil
 }
-
