@@ -30,12 +30,14 @@ func Traffic(seed uint64, n int, from, to time.Time) []store.UsageRecord {
 			Endpoint:     "/v1/chat/completions",
 			PromptTokens: 10 + rng.IntN(2000),
 		}
+		// The user base grows over the span, from 30 to 45 accounts.
+		pool := 30 + int64(15*float64(at.Sub(from))/float64(span))
 		switch k := rng.IntN(10); {
 		case k < 6: // a user in the browser
-			r.UserID = 1 + rng.Int64N(40)
+			r.UserID = 1 + rng.Int64N(pool)
 		case k < 9: // a user through an API key
 			r.APIKeyID = 1 + rng.Int64N(25)
-			r.UserID = 1 + r.APIKeyID%40
+			r.UserID = 1 + r.APIKeyID%pool
 		default: // anonymous
 		}
 		if rng.IntN(30) == 0 {
