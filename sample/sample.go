@@ -171,3 +171,13 @@ func LogSoftmax(out, logits []float32) {
 		out[i] = v - lse
 	}
 }
+
+// Constraint restricts which tokens may come next (a grammar such as a JSON
+// schema). Mask sets the logits of forbidden tokens to -Inf; Accept advances
+// the constraint by the chosen token; Done reports whether the constraint
+// has reached a state where generation may end (EOS allowed).
+type Constraint interface {
+	Mask(logits []float32)
+	Accept(id int32) error
+	Done() bool
+}
