@@ -26,26 +26,20 @@ type q8Act struct {
 	interlv bool
 }
 
-// quantize fills a from the n rows of x (each cols long, cols%32 == 0).
-// interleave selects the paired layout; off the correction offset.
-func (a *q8Act) quantize(p *Pool, x []float32, n, cols int, interleave bool, off int32) {
+// prepare sizes a for n tokens of cols elements (cols%32 == 0) in the
+// paired (interleave) or natural layout; quantizeToken then fills each token.
+func (a *q8Act) prepare(n, cols int, interleave bool) {
 	nb := cols / 32
 	nbp := (nb + 1) &^ 1
 	a.n, a.nb, a.nbp, a.interlv = n, nb, nbp, interleave
 	a.qs = grow(a.qs, n*nbp*32)
 	a.corr = grow(a.corr, n*nbp*8)
 	a.d = grow(a.d, n*nbp+4) // +4: kernels may read a whole 16-byte vector of scales
-	if n == 1 {
-		a.raw = grow(a.raw, nb*34)
-		a.quantizeToken(0, x[:cols], a.raw, off)
-		return
-	}
-	p.scratch.growRaw(nb * 34)
-	p.run(n, func(b, thread int) {
-		a.quantizeToken(b, x[b*cols:(b+1)*cols], p.scratch.raw[thread][:nb*34], off)
-	})
+	a.raw = grow(a.raw, nb*34)
 }
 
+// quantizeToken quantizes token b from x into a, using raw (cols/32*34
+// bytes) as workspace; off is the offset the corrections undo.
 func (a *q8Act) quantizeToken(b int, x []float32, raw []byte, off int32) {
 	// Quantize only fails on mismatched lengths, which the caller rules out.
 	_ = tensor.Quantize(tensor.Q8_0, x, raw)

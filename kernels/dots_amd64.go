@@ -104,3 +104,14 @@ func dotF16(w []byte, x []float32) float32 {
 func dotBF16(w []byte, x []float32) float32 {
 	return floatDot(w, x, 2, bf16DotAVX512, bf16DotAVX2, dotBF16Go)
 }
+
+//go:noescape
+func readSumAVX2(p *byte, n int) uint64
+
+// readSum XORs b (len(b) % 256 == 0) into a checksum as fast as memory allows.
+func readSum(b []byte) uint64 {
+	if level >= AVX2 && len(b) > 0 {
+		return readSumAVX2(&b[0], len(b))
+	}
+	return readSumGo(b)
+}

@@ -15,3 +15,5 @@ func dotQ4_0(w []byte, a *q8Act, tok int) float32 {
 func dotF32(w []byte, x []float32) float32  { return dotF32Go(w, x) }
 func dotF16(w []byte, x []float32) float32  { return dotF16Go(w, x) }
 func dotBF16(w []byte, x []float32) float32 { return dotBF16Go(w, x) }
+
+func readSum(b []byte) uint64 { return readSumGo(b) }

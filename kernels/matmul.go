@@ -103,72 +103,131 @@ func rowChunk(rows, threads, rowBytes int) int {
 	return max(c, 1)
 }
 
+// mmJob holds one MatMul call's arguments for the pool's threads. The
+// functions the threads run are bound to the Pool once (see bind), so a call
+// allocates nothing.
+type mmJob struct {
+	out            []float32
+	w              *tensor.Tensor
+	x              []float32
+	n, rows, cols  int
+	rowBytes, rpc  int // bytes per weight row, rows per chunk
+	dotQ           func(w []byte, a *q8Act, tok int) float32
+	dotF           func(w []byte, x []float32) float32
+	quantOff       int32
+	quantInterlv   bool
+	rowsQ, rowsF   func(i, thread int)
+	rowsG, quantTk func(i, thread int)
+}
+
+func (p *Pool) bind() {
+	p.job.rowsQ = p.rowsQ8
+	p.job.rowsF = p.rowsFloat
+	p.job.rowsG = p.rowsGeneric
+	p.job.quantTk = p.quantToken
+}
+
+func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	j := &p.job
+	j.out, j.w, j.x, j.n, j.rows, j.cols = out, w, x, n, rows, cols
+	j.rowBytes = len(w.Data) / rows
+	j.rpc = rowChunk(rows, p.threads, j.rowBytes)
+}
+
+func (p *Pool) clearJob() {
+	j := &p.job
+	j.out, j.w, j.x, j.dotQ, j.dotF = nil, nil, nil, nil, nil
+}
+
 // matmulQ8 handles weights whose activations are quantized to Q8_0 and
 // multiplied with integer arithmetic, as GGML does.
 func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
-	a := &p.scratch.act
-	var dot func(w []byte, a *q8Act, tok int) float32
+	j := &p.job
+	p.setJob(out, w, x, n, rows, cols)
 	switch w.Type {
 	case tensor.Q8_0:
-		a.quantize(p, x, n, cols, false, 128)
-		dot = dotQ8_0
+		j.dotQ, j.quantInterlv, j.quantOff = dotQ8_0, false, 128
 	case tensor.Q4_0:
-		a.quantize(p, x, n, cols, true, 8)
-		dot = dotQ4_0
+		j.dotQ, j.quantInterlv, j.quantOff = dotQ4_0, true, 8
 	}
-	rb := len(w.Data) / rows
-	chunk := rowChunk(rows, p.threads, rb)
-	p.run((rows+chunk-1)/chunk, func(i, _ int) {
-		r1 := min((i+1)*chunk, rows)
-		for r := i * chunk; r < r1; r++ {
-			row := w.Data[r*rb : (r+1)*rb]
-			for b := 0; b < n; b++ {
-				out[b*rows+r] = dot(row, a, b)
-			}
+	p.scratch.act.prepare(n, cols, j.quantInterlv)
+	if n == 1 {
+		p.scratch.act.quantizeToken(0, x[:cols], p.scratch.act.raw, j.quantOff)
+	} else {
+		p.scratch.growRaw(cols / 32 * 34)
+		p.run(n, j.quantTk)
+	}
+	p.run((rows+j.rpc-1)/j.rpc, j.rowsQ)
+	p.clearJob()
+}
+
+func (p *Pool) quantToken(b, thread int) {
+	j := &p.job
+	raw := p.scratch.raw[thread][:j.cols/32*34]
+	p.scratch.act.quantizeToken(b, j.x[b*j.cols:(b+1)*j.cols], raw, j.quantOff)
+}
+
+func (p *Pool) rowsQ8(i, _ int) {
+	j := &p.job
+	a := &p.scratch.act
+	r1 := min((i+1)*j.rpc, j.rows)
+	for r := i * j.rpc; r < r1; r++ {
+		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+		for b := 0; b < j.n; b++ {
+			j.out[b*j.rows+r] = j.dotQ(row, a, b)
 		}
-	})
+	}
 }
 
 // matmulFloat handles F32, F16 and BF16 weights with float32 activations.
 func matmulFloat(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
-	var dot func(w []byte, x []float32) float32
+	j := &p.job
+	p.setJob(out, w, x, n, rows, cols)
 	switch w.Type {
 	case tensor.F32:
-		dot = dotF32
+		j.dotF = dotF32
 	case tensor.F16:
-		dot = dotF16
+		j.dotF = dotF16
 	case tensor.BF16:
-		dot = dotBF16
+		j.dotF = dotBF16
 	}
-	rb := len(w.Data) / rows
-	chunk := rowChunk(rows, p.threads, rb)
-	p.run((rows+chunk-1)/chunk, func(i, _ int) {
-		r1 := min((i+1)*chunk, rows)
-		for r := i * chunk; r < r1; r++ {
-			row := w.Data[r*rb : (r+1)*rb]
-			for b := 0; b < n; b++ {
-				out[b*rows+r] = dot(row, x[b*cols:(b+1)*cols])
-			}
+	p.run((rows+j.rpc-1)/j.rpc, j.rowsF)
+	p.clearJob()
+}
+
+func (p *Pool) rowsFloat(i, _ int) {
+	j := &p.job
+	r1 := min((i+1)*j.rpc, j.rows)
+	for r := i * j.rpc; r < r1; r++ {
+		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+		for b := 0; b < j.n; b++ {
+			j.out[b*j.rows+r] = j.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
 		}
-	})
+	}
 }
 
 // matmulGeneric dequantizes each weight row once into a per-thread buffer and
 // takes its float32 dot product with every token.
 func matmulGeneric(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
-	rb := len(w.Data) / rows
-	const chunk = 8
-	p.run((rows+chunk-1)/chunk, func(i, thread int) {
-		buf := p.scratch.row(thread, cols)
-		r1 := min((i+1)*chunk, rows)
-		for r := i * chunk; r < r1; r++ {
-			// Dequantize only fails on inconsistent sizes, which CheckWeight ruled out.
-			_ = tensor.Dequantize(w.Type, w.Data[r*rb:(r+1)*rb], buf)
-			for b := 0; b < n; b++ {
-				out[b*rows+r] = dotGo(buf, x[b*cols:(b+1)*cols])
-			}
+	p.setJob(out, w, x, n, rows, cols)
+	for t := range p.scratch.rows {
+		p.scratch.row(t, cols)
+	}
+	p.run((rows+p.job.rpc-1)/p.job.rpc, p.job.rowsG)
+	p.clearJob()
+}
+
+func (p *Pool) rowsGeneric(i, thread int) {
+	j := &p.job
+	buf := p.scratch.row(thread, j.cols)
+	r1 := min((i+1)*j.rpc, j.rows)
+	for r := i * j.rpc; r < r1; r++ {
+		// Dequantize only fails on inconsistent sizes, which CheckWeight ruled out.
+		_ = tensor.Dequantize(j.w.Type, j.w.Data[r*j.rowBytes:(r+1)*j.rowBytes], buf)
+		for b := 0; b < j.n; b++ {
+			j.out[b*j.rows+r] = dotGo(buf, j.x[b*j.cols:(b+1)*j.cols])
 		}
-	})
+	}
 }
 
 // dotGo is a float32 dot product with eight interleaved accumulators.

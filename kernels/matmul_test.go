@@ -177,3 +177,24 @@ func TestCheckWeightErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMatMulNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := NewPool(2)
+	defer p.Close()
+	for _, dt := range allTypes {
+		w := randomWeight(rng, dt, 64, 512)
+		x := randomVec(rng, 512)
+		out := make([]float32, 64)
+		MatMul(p, out, w, x, 1)
+		if a := testing.AllocsPerRun(20, func() { MatMul(p, out, w, x, 1) }); a != 0 {
+			t.Errorf("%v: %v allocations per MatMul, want 0", dt, a)
+		}
+	}
+}
+
+func TestMeasureReadBandwidth(t *testing.T) {
+	if g := MeasureReadBandwidth(2, 1<<20); !(g > 0) {
+		t.Fatalf("bandwidth %v", g)
+	}
+}

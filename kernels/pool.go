@@ -33,6 +33,7 @@ type Pool struct {
 	wg      sync.WaitGroup
 
 	scratch scratch
+	job     mmJob
 }
 
 type worker struct {
@@ -49,6 +50,7 @@ func NewPool(threads int) *Pool {
 	}
 	p := &Pool{threads: threads}
 	p.scratch.init(threads)
+	p.bind()
 	for t := 1; t < threads; t++ {
 		w := &worker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
