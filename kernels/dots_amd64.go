@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 //go:noescape
 func q8_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
 
@@ -114,4 +116,10 @@ func readSum(b []byte) uint64 {
 		return readSumAVX2(&b[0], len(b))
 	}
 	return readSumGo(b)
+}
+
+// dotF32Floats is the float32 dot product of equal-length a and b.
+func dotF32Floats(a, b []float32) float32 {
+	w := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
+	return dotF32(w, b)
 }

@@ -17,3 +17,5 @@ func dotF16(w []byte, x []float32) float32  { return dotF16Go(w, x) }
 func dotBF16(w []byte, x []float32) float32 { return dotBF16Go(w, x) }
 
 func readSum(b []byte) uint64 { return readSumGo(b) }
+
+func dotF32Floats(a, b []float32) float32 { return dotGo(a, b) }

@@ -97,8 +97,8 @@ func MatMul(p *Pool, out []float32, w *tensor.Tensor, x []float32, n int) {
 // the hand-out cost is negligible.
 func rowChunk(rows, threads, rowBytes int) int {
 	c := rows / (threads * 8)
-	if lim := (64 << 10) / max(rowBytes, 1); c > lim {
-		c = lim // about 64 KiB of weights per chunk is plenty
+	if lim := (1 << 20) / max(rowBytes, 1); c > lim {
+		c = lim // long runs of rows keep each thread's stream prefetch-friendly
 	}
 	return max(c, 1)
 }

@@ -1,0 +1,107 @@
+package kernels
+
+import "math"
+
+// Small vector operations of a transformer layer. All take float32 slices;
+// where two slices are given they must have the same length (the shorter
+// length is not silently used: a mismatch panics like an index error).
+
+// RMSNorm sets out[i] = x[i] · w[i] / sqrt(mean(x²) + eps), the mean of
+// squares being accumulated in float64. out may alias x.
+func RMSNorm(out, x, w []float32, eps float32) {
+	_ = out[len(x)-1]
+	_ = w[len(x)-1]
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	for i, v := range x {
+		out[i] = v * scale * w[i]
+	}
+}
+
+// Softmax replaces x by exp(x[i] - max(x)) / Σ exp(x[j] - max(x)), with the
+// sum accumulated in float64. Entries equal to -Inf become 0; an all -Inf
+// or empty x is left unchanged.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	if math.IsInf(float64(m), -1) {
+		return
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - m)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// SiLUMul sets gate[i] = silu(gate[i]) · up[i], where silu(g) = g / (1 + e^-g).
+func SiLUMul(gate, up []float32) {
+	up = up[:len(gate)]
+	for i, g := range gate {
+		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}
+
+// GELUTanhMul sets gate[i] = gelu(gate[i]) · up[i] with the tanh
+// approximation gelu(g) = g/2 · (1 + tanh(√(2/π) · (g + 0.044715·g³))).
+func GELUTanhMul(gate, up []float32) {
+	up = up[:len(gate)]
+	for i, g := range gate {
+		gate[i] = GELUTanh(g) * up[i]
+	}
+}
+
+// GELUTanh is the tanh approximation of GELU (see GELUTanhMul).
+func GELUTanh(g float32) float32 {
+	const c = 0.7978845608028654 // √(2/π)
+	x := float64(g)
+	return float32(0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x))))
+}
+
+// Add sets dst[i] += src[i].
+func Add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// Scale sets x[i] *= s.
+func Scale(x []float32, s float32) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// Dot returns Σ a[i]·b[i], accumulated in float32 with the vector kernel
+// where available (sums in a different order than a sequential loop).
+func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	if len(a) == 0 {
+		return 0
+	}
+	return dotF32Floats(a, b)
+}
+
+// AXPY sets y[i] += a·x[i].
+func AXPY(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
