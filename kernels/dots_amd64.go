@@ -1,6 +1,10 @@
 package kernels
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
 
 //go:noescape
 func q8_0PairsAVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int) float32
@@ -122,4 +126,24 @@ func readSum(b []byte) uint64 {
 func dotF32Floats(a, b []float32) float32 {
 	w := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
 	return dotF32(w, b)
+}
+
+//go:noescape
+func q4KDotAVX512(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q6KDotAVX512(w *byte, x *byte, nb int) float32
+
+// dotQ8Ref dots a weight row of type t with activations xq already in
+// tensor.VecDotType(t), using assembly where there is a kernel for t.
+func dotQ8Ref(t tensor.DType, w, xq []byte) float32 {
+	if level == AVX512 && len(w) > 0 {
+		switch t {
+		case tensor.Q4_K:
+			return q4KDotAVX512(&w[0], &xq[0], len(w)/144)
+		case tensor.Q6_K:
+			return q6KDotAVX512(&w[0], &xq[0], len(w)/210)
+		}
+	}
+	return tensor.DotQ8Ref(t, w, xq)
 }

@@ -2,6 +2,8 @@
 
 package kernels
 
+import "github.com/nuri-ai/nuri/tensor"
+
 func dotQ8_0(w []byte, a *q8Act, tok int) float32 {
 	qs, d, _ := a.tok(tok)
 	return dotQ8_0Go(w, qs, d, 0, a.nb)
@@ -19,3 +21,7 @@ func dotBF16(w []byte, x []float32) float32 { return dotBF16Go(w, x) }
 func readSum(b []byte) uint64 { return readSumGo(b) }
 
 func dotF32Floats(a, b []float32) float32 { return dotGo(a, b) }
+
+// dotQ8Ref dots a weight row of type t with activations xq already in
+// tensor.VecDotType(t).
+func dotQ8Ref(t tensor.DType, w, xq []byte) float32 { return tensor.DotQ8Ref(t, w, xq) }

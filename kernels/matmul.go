@@ -12,6 +12,7 @@ type scratch struct {
 	rows [][]float32 // per thread
 	raw  [][]byte    // per thread: one token in GGML Q8_0 bytes
 	act  q8Act       // activations quantized once per call
+	xq   []byte      // activations in GGML's vec-dot type (matmulVecDot)
 }
 
 func (s *scratch) init(threads int) {
@@ -87,6 +88,8 @@ func MatMul(p *Pool, out []float32, w *tensor.Tensor, x []float32, n int) {
 		matmulQ8(p, out, w, x, n, rows, cols)
 	case tensor.F32, tensor.F16, tensor.BF16:
 		matmulFloat(p, out, w, x, n, rows, cols)
+	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+		matmulVecDot(p, out, w, x, n, rows, cols)
 	default:
 		matmulGeneric(p, out, w, x, n, rows, cols)
 	}
@@ -118,6 +121,9 @@ type mmJob struct {
 	quantInterlv   bool
 	rowsQ, rowsF   func(i, thread int)
 	rowsG, quantTk func(i, thread int)
+	rowsV, quantV  func(i, thread int)
+	vdt            tensor.DType // activation type of the vec-dot path
+	xqBytes        int          // bytes of one quantized activation row
 }
 
 func (p *Pool) bind() {
@@ -125,6 +131,8 @@ func (p *Pool) bind() {
 	p.job.rowsF = p.rowsFloat
 	p.job.rowsG = p.rowsGeneric
 	p.job.quantTk = p.quantToken
+	p.job.rowsV = p.rowsVecDot
+	p.job.quantV = p.quantVecDot
 }
 
 func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
@@ -175,6 +183,37 @@ func (p *Pool) rowsQ8(i, _ int) {
 		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
 		for b := 0; b < j.n; b++ {
 			j.out[b*j.rows+r] = j.dotQ(row, a, b)
+		}
+	}
+}
+
+// matmulVecDot handles the other block formats as GGML does: the
+// activations are quantized to tensor.VecDotType(w.Type) (Q8_0, Q8_1 or
+// Q8_K) and each row is multiplied with integer block sums (dotQ8Ref).
+func matmulVecDot(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	j := &p.job
+	p.setJob(out, w, x, n, rows, cols)
+	j.vdt = tensor.VecDotType(w.Type)
+	j.xqBytes, _ = tensor.RowBytes(j.vdt, cols) // cols is a multiple of every block size involved
+	p.scratch.xq = grow(p.scratch.xq, n*j.xqBytes)
+	p.run(n, j.quantV)
+	p.run((rows+j.rpc-1)/j.rpc, j.rowsV)
+	p.clearJob()
+}
+
+func (p *Pool) quantVecDot(b, _ int) {
+	j := &p.job
+	_ = tensor.Quantize(j.vdt, j.x[b*j.cols:(b+1)*j.cols], p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
+}
+
+func (p *Pool) rowsVecDot(i, _ int) {
+	j := &p.job
+	t := j.w.Type
+	r1 := min((i+1)*j.rpc, j.rows)
+	for r := i * j.rpc; r < r1; r++ {
+		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+		for b := 0; b < j.n; b++ {
+			j.out[b*j.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
 		}
 	}
 }

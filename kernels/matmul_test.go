@@ -70,8 +70,8 @@ func randomVec(rng *rand.Rand, n int) []float32 {
 }
 
 // refMatMul is the reference: for weights GGML multiplies with quantized
-// activations (Q4_0, Q8_0) it is tensor.DotQ8Ref on tensor.Quantize'd
-// activations; otherwise tensor.DotF32 (exact dequantization, float64 sums).
+// activations it is tensor.DotQ8Ref on activations tensor.Quantize'd to
+// tensor.VecDotType; otherwise tensor.DotF32 (exact dequantization, float64 sums).
 // It also returns, per output, the sum of |w|·|x| that bounds rounding error.
 func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 	rows, cols := w.Rows(), w.Cols()
@@ -81,9 +81,10 @@ func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 	for b := 0; b < n; b++ {
 		xb := x[b*cols : (b+1)*cols]
 		var xq []byte
-		if w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0 {
-			xq = make([]byte, cols/32*34)
-			if err := tensor.Quantize(tensor.Q8_0, xb, xq); err != nil {
+		if vdt := tensor.VecDotType(w.Type); w.Type.Quantized() && w.Type != tensor.Q8_K {
+			nbytes, _ := tensor.RowBytes(vdt, cols)
+			xq = make([]byte, nbytes)
+			if err := tensor.Quantize(vdt, xb, xq); err != nil {
 				panic(err)
 			}
 		}
