@@ -19,6 +19,10 @@ type GenerateOptions struct {
 	Batch     int           // prompt tokens per forward step; 0 = 512
 }
 
+// DefaultContext is the context Generate reserves when neither the options
+// nor a smaller model limit say otherwise.
+const DefaultContext = 8192
+
 // FinishReason says why generation ended.
 type FinishReason string
 
@@ -37,10 +41,11 @@ func Generate(ctx context.Context, m *model.Model, prompt []int32, opt GenerateO
 	}
 	n := opt.Context
 	if n <= 0 {
-		n = m.Config.ContextLen
+		// A dense cache is reserved up front, so default to a modest window.
+		n = min(m.Config.ContextLen, DefaultContext)
 	}
 	if n <= 0 {
-		n = 4096
+		n = DefaultContext
 	}
 	if len(prompt) >= n {
 		return "", fmt.Errorf("engine: prompt of %d tokens does not fit the context of %d tokens", len(prompt), n)

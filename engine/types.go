@@ -91,7 +91,7 @@ type Stats struct {
 	Running, Waiting   int
 	KVBlocksTotal      int
 	KVBlocksUsed       int
-	KVBlockSize        int // tokens per block
+	KVBlockSize        int   // tokens per block
 	PrefixCacheQueries int64 // prompt tokens looked up in the prefix cache
 	PrefixCacheHits    int64 // of which found
 	PromptTokens       int64 // totals since start

@@ -1,6 +1,13 @@
 package model
 
-import "github.com/nuri-ai/nuri/sample"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/nuri-ai/nuri/safetensors"
+	"github.com/nuri-ai/nuri/sample"
+)
 
 // Scores are the outputs `nuri logits` writes and the golden tests compare:
 // the logits at every prompt position from one forward pass, then a greedy
@@ -53,4 +60,31 @@ func (m *Model) Score(ids []int32, greedy int) (*Scores, error) {
 		}
 	}
 	return out, nil
+}
+
+// WriteSafetensors writes the scores in the layout of the golden fixtures:
+// `logits` float32 [n, vocab]; with a greedy continuation also `greedy_ids`
+// int64 [g] and `greedy_logits` float32 [g, vocab].
+func (s *Scores) WriteSafetensors(path string, vocab int) error {
+	f32 := func(v []float32) []byte {
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		return b
+	}
+	ts := []safetensors.Tensor{{Name: "logits", DType: safetensors.F32, Shape: []int{len(s.Logits) / vocab, vocab}, Data: f32(s.Logits)}}
+	if len(s.GreedyIDs) > 0 {
+		ids := make([]byte, 8*len(s.GreedyIDs))
+		for i, id := range s.GreedyIDs {
+			binary.LittleEndian.PutUint64(ids[8*i:], uint64(int64(id)))
+		}
+		ts = append(ts,
+			safetensors.Tensor{Name: "greedy_ids", DType: safetensors.I64, Shape: []int{len(s.GreedyIDs)}, Data: ids},
+			safetensors.Tensor{Name: "greedy_logits", DType: safetensors.F32, Shape: []int{len(s.GreedyIDs), vocab}, Data: f32(s.GreedyLogits)})
+	}
+	if err := safetensors.Write(path, ts, map[string]string{"format": "pt", "producer": "nuri logits"}); err != nil {
+		return fmt.Errorf("model: writing scores: %w", err)
+	}
+	return nil
 }
