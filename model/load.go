@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nuri-ai/nuri/gguf"
+	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -271,6 +272,10 @@ func (b *builder) matrix(n string, rows, cols int) *tensor.Tensor {
 	}
 	if t.Type.Quantized() && cols%t.Type.BlockSize() != 0 {
 		b.err = errorf("%s: tensor %s: %d columns do not fill whole %v blocks", b.name, n, cols, t.Type)
+		return nil
+	}
+	if err := kernels.CheckWeight(t); err != nil {
+		b.err = errorf("%s: %w", b.name, err)
 		return nil
 	}
 	return t
