@@ -18,8 +18,8 @@ type Model struct {
 	tokenEmbd, output *tensor.Tensor
 	outputNorm        []float32
 	layers            []layerWeights
-	ropeGlobal        *ropeTable
-	ropeLocal         *ropeTable // sliding-window layers; == ropeGlobal when they share
+	ropeGlobal        *rope
+	ropeLocal         *rope // sliding-window layers; == ropeGlobal when they share
 
 	closers []io.Closer
 	pool    *kernels.Pool
@@ -58,7 +58,7 @@ func (m *Model) SetPool(p *kernels.Pool) {
 func (m *Model) init() error {
 	c := &m.Config
 	var err error
-	m.ropeGlobal, err = newRopeTable(c, c.RopeTheta, c.RopeScaling, c.RopeFreqs)
+	m.ropeGlobal, err = newRope(c, c.RopeTheta, c.RopeScaling, c.RopeFreqs)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (m *Model) init() error {
 		if c.RopeScaleSWA {
 			sc = c.RopeScaling
 		}
-		m.ropeLocal, err = newRopeTable(c, c.RopeThetaSWA, sc, nil)
+		m.ropeLocal, err = newRope(c, c.RopeThetaSWA, sc, nil)
 		if err != nil {
 			return err
 		}
@@ -80,6 +80,7 @@ func (m *Model) init() error {
 // so that decoding allocates nothing.
 type scratch struct {
 	n                   int
+	seqLen              int // largest position in the step + 1
 	x, xn, q, k, v, att []float32
 	o, gate, up, ffnOut []float32
 	qkv, gateUp         []float32
@@ -164,6 +165,10 @@ func (m *Model) Forward(b *Batch, kv KVCache, logits []float32) error {
 		return errorf("logits buffer holds %d floats, need %d", len(logits), want*c.VocabSize)
 	}
 	m.prepare(n)
+	m.s.seqLen = 0
+	for _, p := range b.Pos {
+		m.s.seqLen = max(m.s.seqLen, int(p)+1)
+	}
 	m.embed(b)
 	for l := range m.layers {
 		m.attentionBlock(l, b, kv)
@@ -246,10 +251,11 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 	}
 
 	// Per-head QK norm, RoPE, and the cache write.
-	rope := m.ropeGlobal
+	r := m.ropeGlobal
 	if c.LayerSliding[l] {
-		rope = m.ropeLocal
+		r = m.ropeLocal
 	}
+	rope := r.table(s.seqLen)
 	for i := 0; i < n; i++ {
 		q, k := s.q[i*qDim:(i+1)*qDim], s.k[i*kvDim:(i+1)*kvDim]
 		if w.qNorm != nil {

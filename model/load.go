@@ -187,6 +187,18 @@ func build(c Config, src tensorSource, name string, format Format) (*Model, erro
 		}
 		mod.Config.RopeFreqs = v
 	}
+	long, okL := src.tensor("rope_factors_long.weight")
+	short, okS := src.tensor("rope_factors_short.weight")
+	if okL && okS {
+		lf, err1 := toF32(long)
+		sf, err2 := toF32(short)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, errorf("%s: rope factors: %w", name, err)
+		}
+		sc := &mod.Config.RopeScaling
+		sc.Type = "longrope"
+		sc.LongFactor, sc.ShortFactor = widen(lf), widen(sf)
+	}
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	vDim := c.KVHeads * c.ValueDim
 	for l := 0; l < c.Layers; l++ {
@@ -338,6 +350,14 @@ func (b *builder) experts(p, kind string, n, rows, cols int) []*tensor.Tensor {
 	out := make([]*tensor.Tensor, n)
 	for e := range out {
 		out[e] = b.matrix(fmt.Sprintf("%s%s.%d.weight", p, kind, e), rows, cols)
+	}
+	return out
+}
+
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
 	}
 	return out
 }
