@@ -94,4 +94,3 @@ func dot(a, b []float32) float32 {
 	}
 	return s
 }
-
