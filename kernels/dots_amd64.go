@@ -147,3 +147,42 @@ func dotQ8Ref(t tensor.DType, w, xq []byte) float32 {
 	}
 	return tensor.DotQ8Ref(t, w, xq)
 }
+
+//go:noescape
+func q8_0PairsX4AVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int, qsStride, corrStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q4_0PairsX4AVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int, qsStride, corrStride, dStride int, out *[4]float32)
+
+// dotQ8x4 computes the dots of one Q8_0 or Q4_0 row with tokens tok..tok+3
+// into out, when a four-token kernel exists for this level; it reports
+// whether it did.
+func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool {
+	np := a.nb / 2
+	if level != AVX512 || np == 0 {
+		return false
+	}
+	qs, d, corr := a.tok(tok)
+	qsStride, corrStride, dStride := a.nbp*32, a.nbp*8*4, a.nbp*4
+	switch t {
+	case tensor.Q8_0:
+		q8_0PairsX4AVX512(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
+		if a.nb%2 != 0 {
+			for k := range 4 {
+				qk, dk, _ := a.tok(tok + k)
+				out[k] += dotQ8_0Go(w, qk, dk, a.nb-1, a.nb)
+			}
+		}
+	case tensor.Q4_0:
+		q4_0PairsX4AVX512(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
+		if a.nb%2 != 0 {
+			for k := range 4 {
+				qk, dk, _ := a.tok(tok + k)
+				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, a.interlv)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}

@@ -1,5 +1,56 @@
 #include "textflag.h"
 
+#define TOKX4(qsaddr, corraddr, daddr, acc) \
+	VMOVDQU32 corraddr, Z2 \
+	VPDPBUSD qsaddr, Z1, Z2 \
+	VCVTDQ2PS Z2, Z2 \
+	VMOVQ daddr, X4 \
+	VMULPS X3, X4, X4 \
+	VPERMPS Z4, Z14, Z4 \
+	VFMADD231PS Z4, Z2, acc
+
+#define HSUMTO(zr, yr, xr, dst) \
+	VEXTRACTF64X4 $1, zr, Y1 \
+	VADDPS Y1, yr, Y1 \
+	VEXTRACTF128 $1, Y1, X5 \
+	VADDPS X5, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VMOVSS X1, dst
+
+#define X4PROLOGUE \
+	MOVQ w+0(FP), SI \
+	MOVQ qs+8(FP), DI \
+	MOVQ corr+16(FP), R8 \
+	MOVQ d+24(FP), R9 \
+	MOVQ npairs+32(FP), CX \
+	MOVQ qsStride+40(FP), R11 \
+	MOVQ corrStride+48(FP), R12 \
+	MOVQ dStride+56(FP), R13 \
+	LEAQ (R11)(R11*2), R10 \
+	LEAQ (R12)(R12*2), DX \
+	LEAQ (R13)(R13*2), BX \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17
+
+#define X4TOKENS \
+	TOKX4((DI), (R8), (R9), Z0) \
+	TOKX4((DI)(R11*1), (R8)(R12*1), (R9)(R13*1), Z10) \
+	TOKX4((DI)(R11*2), (R8)(R12*2), (R9)(R13*2), Z16) \
+	TOKX4((DI)(R10*1), (R8)(DX*1), (R9)(BX*1), Z17)
+
+#define X4EPILOGUE \
+	MOVQ out+64(FP), AX \
+	HSUMTO(Z0, Y0, X0, (AX)) \
+	HSUMTO(Z10, Y10, X10, 4(AX)) \
+	HSUMTO(Z16, Y16, X16, 8(AX)) \
+	HSUMTO(Z17, Y17, X17, 12(AX)) \
+	VZEROUPPER \
+	RET
+
+
 // Lane-to-block maps for VPERMPS: which of the two block scales each int32
 // lane of a dot-product vector belongs to.
 DATA permPair<>+0(SB)/8, $0x0000000000000000
@@ -841,3 +892,60 @@ q6kdone:
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// Prefill kernels: one weight row against four tokens at once, so each
+// weight pair is loaded and unpacked once per four tokens. Token t's
+// quants, corrections and scales are at base + t*stride (strides in bytes).
+// func q8_0PairsX4AVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int, qsStride, corrStride, dStride int, out *[4]float32)
+TEXT ·q8_0PairsX4AVX512(SB), NOSPLIT, $0-72
+	X4PROLOGUE
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, Z15
+	VMOVDQU32 permPair<>(SB), Z14
+	TESTQ CX, CX
+	JZ q80x4done
+q80x4loop:
+	MOVWLZX 0(SI), AX
+	VMOVD AX, X3
+	VPINSRW $1, 34(SI), X3, X3
+	VCVTPH2PS X3, X3
+	VMOVDQU 2(SI), Y1
+	VINSERTI64X4 $1, 36(SI), Z1, Z1
+	VPXORD Z15, Z1, Z1
+	X4TOKENS
+	ADDQ $68, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q80x4loop
+q80x4done:
+	X4EPILOGUE
+
+// func q4_0PairsX4AVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int, qsStride, corrStride, dStride int, out *[4]float32)
+TEXT ·q4_0PairsX4AVX512(SB), NOSPLIT, $0-72
+	X4PROLOGUE
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	VMOVDQU32 permInterleaved<>(SB), Z14
+	TESTQ CX, CX
+	JZ q40x4done
+q40x4loop:
+	MOVWLZX 0(SI), AX
+	VMOVD AX, X3
+	VPINSRW $1, 18(SI), X3, X3
+	VCVTPH2PS X3, X3
+	VMOVDQU 2(SI), X1
+	VINSERTI128 $1, 20(SI), Y1, Y1
+	VPSRLW $4, Y1, Y2
+	VINSERTI64X4 $1, Y2, Z1, Z1
+	VPANDD Z13, Z1, Z1
+	X4TOKENS
+	ADDQ $36, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $8, R9
+	DECQ CX
+	JNZ q40x4loop
+q40x4done:
+	X4EPILOGUE

@@ -25,3 +25,5 @@ func dotF32Floats(a, b []float32) float32 { return dotGo(a, b) }
 // dotQ8Ref dots a weight row of type t with activations xq already in
 // tensor.VecDotType(t).
 func dotQ8Ref(t tensor.DType, w, xq []byte) float32 { return tensor.DotQ8Ref(t, w, xq) }
+
+func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }

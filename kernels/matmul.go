@@ -179,10 +179,34 @@ func (p *Pool) rowsQ8(i, _ int) {
 	j := &p.job
 	a := &p.scratch.act
 	r1 := min((i+1)*j.rpc, j.rows)
-	for r := i * j.rpc; r < r1; r++ {
-		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-		for b := 0; b < j.n; b++ {
-			j.out[b*j.rows+r] = j.dotQ(row, a, b)
+	var o4 [4]float32
+	// Cache blocking for prefill: a tile of tileRows weight rows meets one
+	// group of four tokens at a time, so the group's activations stay in L1
+	// while the tile's rows are reused from L1/L2 by every group.
+	const tileRows = 16
+	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+		rt := min(r0+tileRows, r1)
+		b := 0
+		for ; b+4 <= j.n; b += 4 {
+			r := r0
+			for ; r < rt; r++ {
+				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+				if !dotQ8x4(j.w.Type, row, a, b, &o4) {
+					break
+				}
+				for k, v := range o4 {
+					j.out[(b+k)*j.rows+r] = v
+				}
+			}
+			if r < rt {
+				break // no four-token kernel at this level
+			}
+		}
+		for r := r0; r < rt; r++ {
+			row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+			for bb := b; bb < j.n; bb++ {
+				j.out[bb*j.rows+r] = j.dotQ(row, a, bb)
+			}
 		}
 	}
 }
