@@ -1,0 +1,178 @@
+// Package bench measures a model's speed the way llama-bench does: prompt
+// processing of P tokens in one batch (ppP) and generation of N tokens one at
+// a time (tgN), repeated R times, reported as tokens/s mean ± stddev, next to
+// this machine's memory-bandwidth roofline for decoding the model.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/model"
+)
+
+// Options of a run.
+type Options struct {
+	Prompt      int // ppP; 0 skips
+	Gen         int // tgN; 0 skips
+	Reps        int
+	Threads     int
+	Bandwidth   bool // measure the read bandwidth for the roofline
+	BandwidthMB int  // bytes read per bandwidth pass (default 1024 MiB)
+}
+
+// Result is one test's figures.
+type Result struct {
+	Test         string
+	Tokens       int
+	Seconds      []float64
+	Mean, StdDev float64 // tokens/s
+}
+
+// Report is a whole run.
+type Report struct {
+	Model         string
+	Arch          string
+	Type          string
+	WeightBytes   int64
+	Params        int64
+	Backend       string
+	Threads       int
+	Results       []Result
+	BandwidthGBs  float64 // measured read bandwidth, 0 if not measured
+	RooflineTGtps float64 // bandwidth / weight bytes
+}
+
+// Run benchmarks m. The model's pool is replaced by one of opt.Threads.
+func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
+	if opt.Reps <= 0 {
+		opt.Reps = 5
+	}
+	pool := kernels.NewPool(opt.Threads)
+	defer pool.Close()
+	m.SetPool(pool)
+	c := &m.Config
+	rep := &Report{Model: c.Name, Arch: c.Arch, Type: m.WeightType(), WeightBytes: m.WeightBytes(), Params: m.ParamCount(),
+		Backend: "CPU " + kernels.CPULevel().String(), Threads: pool.Threads()}
+	kv, err := model.NewDenseCache(c, 1, max(opt.Prompt, opt.Gen)+1)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randTokens := func(n int) []int32 {
+		t := make([]int32, n)
+		for i := range t {
+			t[i] = int32(rng.IntN(c.VocabSize))
+		}
+		return t
+	}
+	logits := make([]float32, c.VocabSize)
+	pp := func() (float64, error) {
+		toks := randTokens(opt.Prompt)
+		b := &model.Batch{Tokens: toks, Pos: make([]int32, len(toks)), Seq: make([]int32, len(toks)), Logits: make([]bool, len(toks))}
+		for i := range b.Pos {
+			b.Pos[i] = int32(i)
+		}
+		b.Logits[len(toks)-1] = true
+		start := time.Now()
+		err := m.Forward(b, kv, logits)
+		return time.Since(start).Seconds(), err
+	}
+	tg := func() (float64, error) {
+		b := &model.Batch{Tokens: []int32{0}, Pos: []int32{0}, Seq: []int32{0}}
+		start := time.Now()
+		for i := 0; i < opt.Gen; i++ {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			b.Tokens[0] = int32(rng.IntN(c.VocabSize))
+			b.Pos[0] = int32(i)
+			if err := m.Forward(b, kv, logits); err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(start).Seconds(), nil
+	}
+	for _, t := range []struct {
+		name string
+		n    int
+		f    func() (float64, error)
+	}{{fmt.Sprintf("pp%d", opt.Prompt), opt.Prompt, pp}, {fmt.Sprintf("tg%d", opt.Gen), opt.Gen, tg}} {
+		if t.n == 0 {
+			continue
+		}
+		if _, err := t.f(); err != nil { // warm-up
+			return nil, err
+		}
+		r := Result{Test: t.name, Tokens: t.n}
+		var rates []float64
+		for i := 0; i < opt.Reps; i++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			s, err := t.f()
+			if err != nil {
+				return nil, err
+			}
+			r.Seconds = append(r.Seconds, s)
+			rates = append(rates, float64(t.n)/s)
+		}
+		r.Mean, r.StdDev = meanStd(rates)
+		rep.Results = append(rep.Results, r)
+	}
+	if opt.Bandwidth {
+		size := opt.BandwidthMB << 20
+		if size <= 0 {
+			size = 1 << 30
+		}
+		best := 0.0
+		for i := 0; i < 3; i++ {
+			best = math.Max(best, kernels.MeasureReadBandwidth(pool.Threads(), size))
+		}
+		rep.BandwidthGBs = best / 1e9
+		rep.RooflineTGtps = best / float64(rep.WeightBytes)
+	}
+	return rep, nil
+}
+
+func meanStd(x []float64) (float64, float64) {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	mean := s / float64(len(x))
+	if len(x) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(x)-1))
+}
+
+// Print writes the report as a llama-bench style table.
+func (r *Report) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(tw, "model\tsize\tparams\tbackend\tthreads\ttest\tt/s\t")
+	for _, res := range r.Results {
+		fmt.Fprintf(tw, "%s %s\t%.2f GiB\t%.2f B\t%s\t%d\t%s\t%.2f ± %.2f\t\n", r.Arch, r.Type,
+			float64(r.WeightBytes)/(1<<30), float64(r.Params)/1e9, r.Backend, r.Threads, res.Test, res.Mean, res.StdDev)
+	}
+	tw.Flush()
+	if r.BandwidthGBs > 0 {
+		fmt.Fprintf(w, "\nmemory read bandwidth (%d threads): %.1f GB/s → decode roofline %.2f t/s for %.2f GB of weights\n",
+			r.Threads, r.BandwidthGBs, r.RooflineTGtps, float64(r.WeightBytes)/1e9)
+		for _, res := range r.Results {
+			if len(res.Test) > 2 && res.Test[:2] == "tg" {
+				fmt.Fprintf(w, "%s reaches %.0f%% of the roofline\n", res.Test, 100*res.Mean/r.RooflineTGtps)
+			}
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/nuri-ai/nuri/tensor"
+	"golang.org/x/sys/unix"
+)
+
+// LoadOptions choose how weights are held in memory.
+type LoadOptions struct {
+	// NoMmap copies the weights into anonymous memory instead of reading
+	// them through the file mapping. The page cache may evict mapped pages
+	// under memory pressure; copied weights stay (at the cost of a slower
+	// start and no sharing between processes).
+	NoMmap bool
+	// Mlock pins the weights in RAM so they are never paged out.
+	Mlock bool
+}
+
+// LoadWith is Load with memory options.
+func LoadWith(path string, opt LoadOptions) (*Model, error) {
+	m, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if opt.NoMmap {
+		m.copyWeights()
+	}
+	if opt.Mlock {
+		if err := m.lockWeights(); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// weights lists every matrix the model reads, once.
+func (m *Model) weights() []*tensor.Tensor {
+	seen := map[*tensor.Tensor]bool{}
+	var out []*tensor.Tensor
+	add := func(ts ...*tensor.Tensor) {
+		for _, t := range ts {
+			if t != nil && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	add(m.tokenEmbd, m.output)
+	for i := range m.layers {
+		w := &m.layers[i]
+		add(w.q, w.k, w.v, w.o, w.qkv, w.gate, w.up, w.down, w.gateUp, w.router)
+		add(w.expGate...)
+		add(w.expUp...)
+		add(w.expDown...)
+	}
+	return out
+}
+
+// WeightBytes is the size of the weights the forward pass reads.
+func (m *Model) WeightBytes() int64 {
+	var n int64
+	for _, t := range m.weights() {
+		n += int64(len(t.Data))
+	}
+	return n
+}
+
+// copyWeights moves every weight into one anonymous allocation. Views that
+// share bytes (stacked experts) are copied separately, which is fine: the
+// file mapping is no longer read.
+func (m *Model) copyWeights() {
+	ws := m.weights()
+	var total int
+	for _, t := range ws {
+		total += (len(t.Data) + 63) &^ 63
+	}
+	slab := make([]byte, total)
+	off := 0
+	for _, t := range ws {
+		n := copy(slab[off:], t.Data)
+		t.Data = slab[off : off+n : off+n]
+		off += (n + 63) &^ 63
+	}
+}
+
+// lockWeights pins the weights' pages.
+func (m *Model) lockWeights() error {
+	for _, t := range m.weights() {
+		if len(t.Data) == 0 {
+			continue
+		}
+		if err := unix.Mlock(t.Data); err != nil {
+			return fmt.Errorf("model: locking %s in memory: %w (raise `ulimit -l` or run without --mlock)", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// ParamCount is the number of weight elements (matrices and vectors).
+func (m *Model) ParamCount() int64 {
+	var n int64
+	for _, t := range m.weights() {
+		n += int64(t.Elements())
+	}
+	n += int64(len(m.outputNorm))
+	for i := range m.layers {
+		w := &m.layers[i]
+		for _, v := range [][]float32{w.attnNorm, w.postAttnNorm, w.ffnNorm, w.postFFNNorm, w.qNorm, w.kNorm, w.qBias, w.kBias, w.vBias, w.oBias} {
+			n += int64(len(v))
+		}
+	}
+	return n
+}
+
+// WeightType names the model's weight format the way llama.cpp does (the
+// type of most of its weight bytes, e.g. "Q4_0", "Q4_K" for Q4_K_M mixes).
+func (m *Model) WeightType() string {
+	bytes := map[tensor.DType]int64{}
+	for _, t := range m.weights() {
+		bytes[t.Type] += int64(len(t.Data))
+	}
+	best, bestN := tensor.F32, int64(-1)
+	for t, n := range bytes {
+		if n > bestN {
+			best, bestN = t, n
+		}
+	}
+	return best.String()
+}
