@@ -1,4 +1,49 @@
 // Package kernels holds Nuri's CPU compute kernels: matrix products over the
 // GGML weight formats, a persistent worker pool, and the small vector
 // operations of a transformer layer.
+//
+// # Matrix products
+//
+// MatMul(p, out, w, x, n) computes out[b*rows+r] = Σ_c W[r,c]·x[b*cols+c]
+// for n tokens. Weights stay in their file layout ([rows, cols], rows of GGML
+// blocks); nothing is repacked. The arithmetic per type follows GGML, so
+// results agree with llama.cpp to float rounding:
+//
+//   - Q8_0, Q4_0: activations are quantized to Q8_0 (bytes identical to
+//     tensor.Quantize) and multiplied with integer block sums (AVX-512 VNNI
+//     VPDPBUSD or AVX2 VPMADDUBSW), scaled per block in float32.
+//   - Q4_K, Q6_K (AVX-512 VNNI kernels) and Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,
+//     Q5_K (tensor.DotQ8Ref): activations quantized to tensor.VecDotType.
+//   - F32, F16, BF16: float32 activations, float32 fused multiply-add.
+//   - Q8_K and any type without a dot product above: each row dequantized
+//     exactly (tensor.Dequantize) and dotted in float32.
+//
+// For n ≥ 4, Q8_0, Q4_0 and F16 use kernels that multiply one weight row with
+// four tokens at once, and every path walks tiles of 16 rows × 4 tokens so
+// that activations stay in cache (prefill).
+//
+// # CPU levels
+//
+// Kernels are picked at run time: AVX512 (AVX-512 F/BW/VL + VNNI), AVX2 (AVX2
+// + FMA + F16C) or Generic (plain Go, also the only path off amd64). The
+// environment variable NURI_CPU=generic|avx2|avx512, read at start-up, lowers
+// the level (it never raises it above what the CPU has); CPULevel reports
+// the level in use. The tests run every level the machine supports.
+//
+// # Threads and scratch memory
+//
+// A Pool holds persistent worker goroutines (spin for ~50µs after a job, then
+// park) and the scratch buffers MatMul needs (quantized activations,
+// dequantized rows), so it doubles as the per-model workspace: after the
+// first call with a given shape, MatMul does not allocate. Calls on one Pool
+// are serialised; use one Pool per concurrently running model.
+//
+// # Benchmarks
+//
+//	go test -run '^$' -bench . ./kernels
+//
+// BenchmarkGEMV reads ~256 MiB weight matrices (bytes of weights per second,
+// comparable with BenchmarkReadBandwidth / MeasureReadBandwidth in the same
+// run); BenchmarkGEMM reports GFLOP/s for an 8192×2048 weight and 128
+// tokens. Both run with 1 and 2 threads.
 package kernels

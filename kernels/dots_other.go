@@ -27,3 +27,5 @@ func dotF32Floats(a, b []float32) float32 { return dotGo(a, b) }
 func dotQ8Ref(t tensor.DType, w, xq []byte) float32 { return tensor.DotQ8Ref(t, w, xq) }
 
 func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
+
+func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }

@@ -106,6 +106,11 @@ func rowChunk(rows, threads, rowBytes int) int {
 	return max(c, 1)
 }
 
+// tileRows is the cache blocking for prefill: a tile of tileRows weight rows
+// meets one group of four tokens at a time, so the group's activations stay
+// in L1 while the tile's rows are reused from L1/L2 by every group.
+const tileRows = 16
+
 // mmJob holds one MatMul call's arguments for the pool's threads. The
 // functions the threads run are bound to the Pool once (see bind), so a call
 // allocates nothing.
@@ -180,10 +185,6 @@ func (p *Pool) rowsQ8(i, _ int) {
 	a := &p.scratch.act
 	r1 := min((i+1)*j.rpc, j.rows)
 	var o4 [4]float32
-	// Cache blocking for prefill: a tile of tileRows weight rows meets one
-	// group of four tokens at a time, so the group's activations stay in L1
-	// while the tile's rows are reused from L1/L2 by every group.
-	const tileRows = 16
 	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		b := 0
@@ -234,10 +235,16 @@ func (p *Pool) rowsVecDot(i, _ int) {
 	j := &p.job
 	t := j.w.Type
 	r1 := min((i+1)*j.rpc, j.rows)
-	for r := i * j.rpc; r < r1; r++ {
-		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-		for b := 0; b < j.n; b++ {
-			j.out[b*j.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
+	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+		rt := min(r0+tileRows, r1)
+		for b0 := 0; b0 < j.n; b0 += 4 {
+			bt := min(b0+4, j.n)
+			for r := r0; r < rt; r++ {
+				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+				for b := b0; b < bt; b++ {
+					j.out[b*j.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
+				}
+			}
 		}
 	}
 }
@@ -261,10 +268,23 @@ func matmulFloat(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows,
 func (p *Pool) rowsFloat(i, _ int) {
 	j := &p.job
 	r1 := min((i+1)*j.rpc, j.rows)
-	for r := i * j.rpc; r < r1; r++ {
-		row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-		for b := 0; b < j.n; b++ {
-			j.out[b*j.rows+r] = j.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
+	var o4 [4]float32
+	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+		rt := min(r0+tileRows, r1)
+		for b0 := 0; b0 < j.n; b0 += 4 {
+			bt := min(b0+4, j.n)
+			for r := r0; r < rt; r++ {
+				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+				if bt-b0 == 4 && j.w.Type == tensor.F16 && dotF16x4(row, j.x[b0*j.cols:bt*j.cols], j.cols, &o4) {
+					for k, v := range o4 {
+						j.out[(b0+k)*j.rows+r] = v
+					}
+					continue
+				}
+				for b := b0; b < bt; b++ {
+					j.out[b*j.rows+r] = j.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
+				}
+			}
 		}
 	}
 }

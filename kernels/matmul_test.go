@@ -199,3 +199,76 @@ func TestMeasureReadBandwidth(t *testing.T) {
 		t.Fatalf("bandwidth %v", g)
 	}
 }
+
+// TestMatMulAwkwardShapes covers the sizes that stress chunking and the
+// four-token prefill path: many rows, a prime row count, token counts that
+// leave remainders after groups of four.
+func TestMatMulAwkwardShapes(t *testing.T) { forLevels(t, testMatMulAwkwardShapes) }
+
+func testMatMulAwkwardShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	p := NewPool(2)
+	defer p.Close()
+	for _, dt := range []tensor.DType{tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K, tensor.F16, tensor.F32} {
+		cols := 96 // three blocks: one pair and an odd block
+		if dt.BlockSize() == 256 {
+			cols = 256
+		}
+		for _, tc := range []struct{ rows, n int }{{4097, 1}, {37, 33}, {17, 8}, {3, 2}} {
+			w := randomWeight(rng, dt, tc.rows, cols)
+			x := randomVec(rng, tc.n*cols)
+			got := make([]float32, tc.n*tc.rows)
+			MatMul(p, got, w, x, tc.n)
+			want, mag := refMatMul(w, x, tc.n)
+			checkClose(t, fmt.Sprintf("%v rows=%d n=%d", dt, tc.rows, tc.n), got, want, mag, 1e-5)
+		}
+	}
+}
+
+// TestActivationLayout checks that the compact activation layout holds
+// exactly GGML's Q8_0 quants and scales, and consistent corrections.
+func TestActivationLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, cols := range []int{32, 64, 96, 2048} {
+		for _, interleave := range []bool{false, true} {
+			x := randomVec(rng, 2*cols)
+			var a q8Act
+			a.prepare(2, cols, interleave)
+			for b := 0; b < 2; b++ {
+				a.quantizeToken(b, x[b*cols:(b+1)*cols], a.raw, 8)
+			}
+			nb := cols / 32
+			ref := make([]byte, nb*34)
+			for b := 0; b < 2; b++ {
+				if err := tensor.Quantize(tensor.Q8_0, x[b*cols:(b+1)*cols], ref); err != nil {
+					t.Fatal(err)
+				}
+				qs, d, corr := a.tok(b)
+				for i := 0; i < nb; i++ {
+					if d[i] != tensor.F16ToF32(le16(ref[34*i:])) {
+						t.Fatalf("cols=%d block %d: scale %v", cols, i, d[i])
+					}
+					for e := 0; e < 32; e++ {
+						pos := 32*i + e // natural position
+						if interleave && i+1 < nb || interleave && i%2 == 1 {
+							pair, blk := i/2*64, i%2
+							pos = pair + blk*16 + e%16 + e/16*32
+						}
+						if qs[pos] != ref[34*i+2+e] {
+							t.Fatalf("cols=%d interleave=%v block %d elem %d: %d want %d", cols, interleave, i, e, int8(qs[pos]), int8(ref[34*i+2+e]))
+						}
+					}
+				}
+				for k := range corr {
+					s := int32(0)
+					for _, q := range qs[4*k : 4*k+4] {
+						s += int32(int8(q))
+					}
+					if corr[k] != -8*s {
+						t.Fatalf("corr[%d] = %d, want %d", k, corr[k], -8*s)
+					}
+				}
+			}
+		}
+	}
+}
