@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
@@ -20,6 +19,8 @@ type Model struct {
 	layers            []layerWeights
 	ropeGlobal        *rope
 	ropeLocal         *rope // sliding-window layers; == ropeGlobal when they share
+
+	attnTask func(task, thread int) // m.attend, bound once
 
 	closers []io.Closer
 	pool    *kernels.Pool
@@ -90,6 +91,12 @@ type scratch struct {
 	moeIdx              [][]int     // per expert: token indices
 	moeW                [][]float32 // per expert: routing weights
 	moeX, moeOut        []float32
+	order               []int
+
+	// Arguments of the attention tasks of the current layer.
+	attnLayer int
+	attnBatch *Batch
+	attnKV    KVCache
 }
 
 func grow(s []float32, n int) []float32 {
@@ -131,6 +138,9 @@ func (m *Model) prepare(n int) {
 	}
 	if m.pool == nil {
 		m.pool, m.ownPool = kernels.NewPool(0), true
+	}
+	if m.attnTask == nil {
+		m.attnTask = m.attend
 	}
 	if len(s.scores) < m.pool.Threads() {
 		s.scores = make([][]float32, m.pool.Threads())
@@ -280,46 +290,9 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 	}
 
 	// Attention, one task per (token, KV head).
-	window := c.Window(l)
-	group := c.Heads / c.KVHeads
-	m.pool.Run(n*c.KVHeads, func(task, thread int) {
-		i, g := task/c.KVHeads, task%c.KVHeads
-		pos, seq := int(b.Pos[i]), int(b.Seq[i])
-		start := 0
-		if window > 0 && pos-window+1 > start {
-			start = pos - window + 1
-		}
-		span := pos - start + 1
-		need := span * group
-		if cap(s.scores[thread]) < need {
-			s.scores[thread] = make([]float32, need+need/2)
-		}
-		scores := s.scores[thread][:need]
-		q := s.q[i*qDim:]
-		for j := 0; j < span; j++ {
-			kj, _ := kv.KV(l, seq, start+j)
-			kh := kj[g*c.HeadDim : (g+1)*c.HeadDim]
-			for h := 0; h < group; h++ {
-				qh := q[(g*group+h)*c.HeadDim : (g*group+h+1)*c.HeadDim]
-				scores[h*span+j] = dot(qh, kh) * c.AttnScale
-			}
-		}
-		for h := 0; h < group; h++ {
-			sc := scores[h*span : (h+1)*span]
-			if c.AttnSoftcap != 0 {
-				softcap(sc, c.AttnSoftcap)
-			}
-			softmax(sc)
-			out := s.att[(i*c.Heads+g*group+h)*c.ValueDim : (i*c.Heads+g*group+h+1)*c.ValueDim]
-			for d := range out {
-				out[d] = 0
-			}
-			for j := 0; j < span; j++ {
-				_, vj := kv.KV(l, seq, start+j)
-				addScaled(out, vj[g*c.ValueDim:(g+1)*c.ValueDim], sc[j])
-			}
-		}
-	})
+	s.attnLayer, s.attnBatch, s.attnKV = l, b, kv
+	m.pool.Run(n*c.KVHeads, m.attnTask)
+	s.attnBatch, s.attnKV = nil, nil
 
 	m.matmul(s.o, w.o, s.att, n)
 	addBias(s.o, w.oBias, n)
@@ -327,6 +300,52 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 		m.normRows(s.o, s.o, w.postAttnNorm, c.Hidden)
 	}
 	addScaled(s.x, s.o, c.ResidualScale)
+}
+
+// attend computes attention for task = (token, KV head): softmax(q·Kᵀ·scale)
+// over the token's visible positions, times V, for the query heads that
+// share the KV head.
+func (m *Model) attend(task, thread int) {
+	c := &m.Config
+	s := &m.s
+	l, b, kv := s.attnLayer, s.attnBatch, s.attnKV
+	qDim := c.Heads * c.HeadDim
+	group := c.Heads / c.KVHeads
+	window := c.Window(l)
+	i, g := task/c.KVHeads, task%c.KVHeads
+	pos, seq := int(b.Pos[i]), int(b.Seq[i])
+	start := 0
+	if window > 0 && pos-window+1 > start {
+		start = pos - window + 1
+	}
+	span := pos - start + 1
+	need := span * group
+	if cap(s.scores[thread]) < need {
+		s.scores[thread] = make([]float32, need+need/2)
+	}
+	scores := s.scores[thread][:need]
+	q := s.q[i*qDim:]
+	for j := 0; j < span; j++ {
+		kj, _ := kv.KV(l, seq, start+j)
+		kh := kj[g*c.HeadDim : (g+1)*c.HeadDim]
+		for h := 0; h < group; h++ {
+			qh := q[(g*group+h)*c.HeadDim : (g*group+h+1)*c.HeadDim]
+			scores[h*span+j] = dot(qh, kh) * c.AttnScale
+		}
+	}
+	for h := 0; h < group; h++ {
+		sc := scores[h*span : (h+1)*span]
+		if c.AttnSoftcap != 0 {
+			softcap(sc, c.AttnSoftcap)
+		}
+		softmax(sc)
+		out := s.att[(i*c.Heads+g*group+h)*c.ValueDim : (i*c.Heads+g*group+h+1)*c.ValueDim]
+		clear(out)
+		for j := 0; j < span; j++ {
+			_, vj := kv.KV(l, seq, start+j)
+			addScaled(out, vj[g*c.ValueDim:(g+1)*c.ValueDim], sc[j])
+		}
+	}
 }
 
 // ffnBlock: x += post_norm(FFN(norm(x))), FFN = down(act(gate·x) ⊙ up·x), or
@@ -379,14 +398,22 @@ func (m *Model) moe(w *layerWeights, n int) {
 		s.moeIdx[e] = s.moeIdx[e][:0]
 		s.moeW[e] = s.moeW[e][:0]
 	}
-	order := make([]int, c.Experts)
+	if len(s.order) != c.Experts {
+		s.order = make([]int, c.Experts)
+	}
+	order := s.order
 	for i := 0; i < n; i++ {
 		p := s.router[i*c.Experts : (i+1)*c.Experts]
 		softmax(p)
 		for e := range order {
 			order[e] = e
 		}
-		sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+		// Stable insertion sort by descending probability (lower id first on ties).
+		for a := 1; a < len(order); a++ {
+			for b := a; b > 0 && p[order[b]] > p[order[b-1]]; b-- {
+				order[b], order[b-1] = order[b-1], order[b]
+			}
+		}
 		var sum float32
 		for _, e := range order[:c.ExpertsUsed] {
 			sum += p[e]
