@@ -83,7 +83,7 @@ func TestTruncation(t *testing.T) {
 	}{
 		{"top-k 2", Params{Temperature: 1, TopK: 2}, 2},
 		{"top-p", Params{Temperature: 1, TopP: 0.7}, 2},   // p0≈0.64, p0+p1≈0.87
-		{"min-p", Params{Temperature: 1, MinP: 0.2}, 3},   // e^-1≈0.37, e^-2≈0.14
+		{"min-p", Params{Temperature: 1, MinP: 0.1}, 3},   // e^-2≈0.14 stays, e^-3≈0.05 goes
 		{"low temperature", Params{Temperature: 0.05}, 1}, // effectively greedy
 		{"top-k 1", Params{Temperature: 5, TopK: 1}, 1},
 	} {
