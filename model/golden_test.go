@@ -103,7 +103,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer m.Close()
-				pool := kernels.NewPool(1)
+				pool := kernels.NewPool(2)
 				defer pool.Close()
 				m.SetPool(pool)
 				v := m.Config.VocabSize
