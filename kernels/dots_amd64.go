@@ -205,3 +205,17 @@ func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool {
 	}
 	return true
 }
+
+//go:noescape
+func q4KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+// dotVecDotX4 computes one row of type t against four consecutive quantized
+// activation rows (xStride bytes apart) into out, when a four-token kernel
+// exists for t at this level; it reports whether it did.
+func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
+	if level != AVX512 || t != tensor.Q4_K || len(w) == 0 {
+		return false
+	}
+	q4KDotX4AVX512(&w[0], &xq[0], len(w)/144, xStride, out)
+	return true
+}

@@ -1,5 +1,42 @@
 #include "textflag.h"
 
+// One token of the four-token Q4_K kernel: x block at base, weight groups
+// unpacked in Z28..Z31, per-group scale vectors in Z24..Z27, mins pairs in
+// Y6, d broadcast in Z11, dmin broadcast in Y12.
+#define Q4KTOK(base, acc) \
+	VPXORD Z2, Z2, Z2 \
+	VPDPBUSD 4 base, Z28, Z2 \
+	VPMULLD Z24, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 68 base, Z29, Z4 \
+	VPMULLD Z25, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 132 base, Z30, Z4 \
+	VPMULLD Z26, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 196 base, Z31, Z4 \
+	VPMULLD Z27, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc \
+	VMOVDQU 260 base, Y7 \
+	VPMADDWD Y7, Y6, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VBROADCASTSS base, Y9 \
+	VMULPS Y12, Y9, Y9 \
+	VFNMADD231PS Z9, Z7, acc
+
+#define Q4KUNPACK(off, dst) \
+	VMOVDQU off(SI), Y1 \
+	VPSRLW $4, Y1, Y3 \
+	VINSERTI64X4 $1, Y3, Z1, dst \
+	VPANDD Z13, dst, dst
+
+
 #define TOKX4(qsaddr, corraddr, daddr, acc) \
 	VMOVDQU32 corraddr, Z2 \
 	VPDPBUSD qsaddr, Z1, Z2 \
@@ -997,6 +1034,87 @@ f16x4done:
 	VADDPS Z19, Z10, Z10
 	VADDPS Z20, Z16, Z16
 	VADDPS Z21, Z17, Z17
+	MOVQ out+32(FP), AX
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z16, Y16, X16, 8(AX))
+	HSUMTO(Z17, Y17, X17, 12(AX))
+	VZEROUPPER
+	RET
+
+// func q4KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+// One Q4_K row against four Q8_K tokens at x + t*xStride bytes.
+TEXT ·q4KDotX4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ xStride+24(FP), R8
+	LEAQ (R8)(R8*2), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	VMOVDQU32 idxQ4K<>+0(SB), Z20
+	VMOVDQU32 idxQ4K<>+64(SB), Z21
+	VMOVDQU32 idxQ4K<>+128(SB), Z22
+	VMOVDQU32 idxQ4K<>+192(SB), Z23
+	TESTQ CX, CX
+	JZ q4kx4done
+
+q4kx4loop:
+	MOVL 4(SI), AX
+	MOVL 8(SI), BX
+	MOVL 12(SI), DX
+	MOVL AX, R10
+	ANDL $0x3f3f3f3f, R10
+	MOVL BX, R11
+	ANDL $0x3f3f3f3f, R11
+	MOVL DX, R12
+	ANDL $0x0f0f0f0f, R12
+	SHRL $6, AX
+	ANDL $0x03030303, AX
+	SHLL $4, AX
+	ORL AX, R12
+	MOVL DX, R13
+	SHRL $4, R13
+	ANDL $0x0f0f0f0f, R13
+	SHRL $6, BX
+	ANDL $0x03030303, BX
+	SHLL $4, BX
+	ORL BX, R13
+	VMOVD R10, X5
+	VPINSRD $1, R12, X5, X5
+	VPMOVZXBD X5, Y5
+	VMOVD R11, X6
+	VPINSRD $1, R13, X6, X6
+	VPMOVZXBD X6, Y6
+	VPSLLD $16, Y6, Y7
+	VPOR Y7, Y6, Y6
+	VPERMD Z5, Z20, Z24
+	VPERMD Z5, Z21, Z25
+	VPERMD Z5, Z22, Z26
+	VPERMD Z5, Z23, Z27
+	VMOVD (SI), X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS X8, Z11
+	VMOVSHDUP X8, X12
+	VBROADCASTSS X12, Y12
+	Q4KUNPACK(16, Z28)
+	Q4KUNPACK(48, Z29)
+	Q4KUNPACK(80, Z30)
+	Q4KUNPACK(112, Z31)
+	Q4KTOK((DI), Z0)
+	Q4KTOK((DI)(R8*1), Z10)
+	Q4KTOK((DI)(R8*2), Z16)
+	Q4KTOK((DI)(R9*1), Z17)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4kx4loop
+
+q4kx4done:
 	MOVQ out+32(FP), AX
 	HSUMTO(Z0, Y0, X0, (AX))
 	HSUMTO(Z10, Y10, X10, 4(AX))

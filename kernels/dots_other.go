@@ -29,3 +29,5 @@ func dotQ8Ref(t tensor.DType, w, xq []byte) float32 { return tensor.DotQ8Ref(t, 
 func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
 
 func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }
+
+func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool { return false }

@@ -235,12 +235,19 @@ func (p *Pool) rowsVecDot(i, _ int) {
 	j := &p.job
 	t := j.w.Type
 	r1 := min((i+1)*j.rpc, j.rows)
+	var o4 [4]float32
 	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		for b0 := 0; b0 < j.n; b0 += 4 {
 			bt := min(b0+4, j.n)
 			for r := r0; r < rt; r++ {
 				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+				if bt-b0 == 4 && dotVecDotX4(t, row, p.scratch.xq[b0*j.xqBytes:bt*j.xqBytes], j.xqBytes, &o4) {
+					for k, v := range o4 {
+						j.out[(b0+k)*j.rows+r] = v
+					}
+					continue
+				}
 				for b := b0; b < bt; b++ {
 					j.out[b*j.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
 				}
