@@ -330,7 +330,7 @@ func (m *Model) attend(task, thread int) {
 		kh := kj[g*c.HeadDim : (g+1)*c.HeadDim]
 		for h := 0; h < group; h++ {
 			qh := q[(g*group+h)*c.HeadDim : (g*group+h+1)*c.HeadDim]
-			scores[h*span+j] = dot(qh, kh) * c.AttnScale
+			scores[h*span+j] = kernels.Dot(qh, kh) * c.AttnScale
 		}
 	}
 	for h := 0; h < group; h++ {
@@ -343,7 +343,7 @@ func (m *Model) attend(task, thread int) {
 		clear(out)
 		for j := 0; j < span; j++ {
 			_, vj := kv.KV(l, seq, start+j)
-			addScaled(out, vj[g*c.ValueDim:(g+1)*c.ValueDim], sc[j])
+			kernels.AXPY(sc[j], vj[g*c.ValueDim:(g+1)*c.ValueDim], out)
 		}
 	}
 }
