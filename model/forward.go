@@ -86,7 +86,6 @@ type scratch struct {
 	o, gate, up, ffnOut []float32
 	qkv, gateUp         []float32
 	router              []float32
-	logitsIn            []float32
 	scores              [][]float32 // per thread
 	moeIdx              [][]int     // per expert: token indices
 	moeW                [][]float32 // per expert: routing weights

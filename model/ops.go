@@ -85,12 +85,3 @@ func addScaled(dst, src []float32, s float32) {
 		dst[i] += s * v
 	}
 }
-
-// dot returns the float32 dot product of a and b.
-func dot(a, b []float32) float32 {
-	var s float32
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}

@@ -107,7 +107,7 @@ func TestPenalties(t *testing.T) {
 	s := New(Params{RepeatPenalty: 2, PresencePenalty: 0.5, FrequencyPenalty: 0.25})
 	l := append([]float32(nil), base...)
 	s.penalize(l, hist)
-	want := []float32{2/2 - 0.5 - 2*0.25, -2*2 - 0.5 - 0.25, 1, 0.5}
+	want := []float32{1 - 0.5 - 2*0.25, -2*2 - 0.5 - 0.25, 1, 0.5}
 	for i := range want {
 		if math.Abs(float64(l[i]-want[i])) > 1e-6 {
 			t.Errorf("token %d: %g, want %g", i, l[i], want[i])
