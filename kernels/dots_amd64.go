@@ -207,15 +207,25 @@ func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool {
 }
 
 //go:noescape
+func q6KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
 func q4KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 
 // dotVecDotX4 computes one row of type t against four consecutive quantized
 // activation rows (xStride bytes apart) into out, when a four-token kernel
 // exists for t at this level; it reports whether it did.
 func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
-	if level != AVX512 || t != tensor.Q4_K || len(w) == 0 {
+	if level != AVX512 || len(w) == 0 {
 		return false
 	}
-	q4KDotX4AVX512(&w[0], &xq[0], len(w)/144, xStride, out)
+	switch t {
+	case tensor.Q4_K:
+		q4KDotX4AVX512(&w[0], &xq[0], len(w)/144, xStride, out)
+	case tensor.Q6_K:
+		q6KDotX4AVX512(&w[0], &xq[0], len(w)/210, xStride, out)
+	default:
+		return false
+	}
 	return true
 }

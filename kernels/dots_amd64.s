@@ -1,5 +1,51 @@
 #include "textflag.h"
 
+// Unpack one half (128 elements) of a Q6_K block into two vectors of
+// unsigned 6-bit quants: dlo (elements 0..63 of the half), dhi (64..127).
+#define Q6UNPACK(lo, hi, dlo, dhi) \
+	VMOVDQU64 lo(SI), Z1 \
+	VMOVDQU hi(SI), Y3 \
+	VPANDD Z13, Z1, dlo \
+	VPSRLW $4, Z1, dhi \
+	VPANDD Z13, dhi, dhi \
+	VPSLLW $4, Y3, Y9 \
+	VPSLLW $2, Y3, Y15 \
+	VINSERTI64X4 $1, Y15, Z9, Z9 \
+	VPANDD Z12, Z9, Z9 \
+	VPORD Z9, dlo, dlo \
+	VPSRLW $2, Y3, Y15 \
+	VINSERTI64X4 $1, Y15, Z3, Z9 \
+	VPANDD Z12, Z9, Z9 \
+	VPORD Z9, dhi, dhi
+
+// One token of the four-token Q6_K kernel (see Q4KTOK); Y6 holds the 16
+// scales as int16, Z11 the broadcast block scale d.
+#define Q6KTOK(base, acc) \
+	VPXORD Z2, Z2, Z2 \
+	VPDPBUSD 4 base, Z28, Z2 \
+	VPMULLD Z24, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 68 base, Z29, Z4 \
+	VPMULLD Z25, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 132 base, Z30, Z4 \
+	VPMULLD Z26, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 196 base, Z31, Z4 \
+	VPMULLD Z27, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VMOVDQU 260 base, Y7 \
+	VPMADDWD Y7, Y6, Y7 \
+	VPSLLD $5, Y7, Y7 \
+	VPSUBD Z7, Z2, Z2 \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc
+
+
 // One token of the four-token Q4_K kernel: x block at base, weight groups
 // unpacked in Z28..Z31, per-group scale vectors in Z24..Z27, mins pairs in
 // Y6, d broadcast in Z11, dmin broadcast in Y12.
@@ -1115,6 +1161,60 @@ q4kx4loop:
 	JNZ q4kx4loop
 
 q4kx4done:
+	MOVQ out+32(FP), AX
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z16, Y16, X16, 8(AX))
+	HSUMTO(Z17, Y17, X17, 12(AX))
+	VZEROUPPER
+	RET
+
+// func q6KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+// One Q6_K row against four Q8_K tokens at x + t*xStride bytes.
+TEXT ·q6KDotX4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ xStride+24(FP), R8
+	LEAQ (R8)(R8*2), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	MOVL $0x30303030, AX
+	VPBROADCASTD AX, Z12
+	VMOVDQU32 idxQ6K<>+0(SB), Z20
+	VMOVDQU32 idxQ6K<>+64(SB), Z21
+	VMOVDQU32 idxQ6K<>+128(SB), Z22
+	VMOVDQU32 idxQ6K<>+192(SB), Z23
+	TESTQ CX, CX
+	JZ q6kx4done
+
+q6kx4loop:
+	VPMOVSXBD 192(SI), Z5
+	VPMOVSXBW 192(SI), Y6
+	VPERMD Z5, Z20, Z24
+	VPERMD Z5, Z21, Z25
+	VPERMD Z5, Z22, Z26
+	VPERMD Z5, Z23, Z27
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS X8, Z11
+	Q6UNPACK(0, 128, Z28, Z29)
+	Q6UNPACK(64, 160, Z30, Z31)
+	Q6KTOK((DI), Z0)
+	Q6KTOK((DI)(R8*1), Z10)
+	Q6KTOK((DI)(R8*2), Z16)
+	Q6KTOK((DI)(R9*1), Z17)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q6kx4loop
+
+q6kx4done:
 	MOVQ out+32(FP), AX
 	HSUMTO(Z0, Y0, X0, (AX))
 	HSUMTO(Z10, Y10, X10, 4(AX))

@@ -212,7 +212,7 @@ func testMatMulAwkwardShapes(t *testing.T) {
 	for _, dt := range []tensor.DType{tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K, tensor.F16, tensor.F32} {
 		cols := 96 // three blocks: one pair and an odd block
 		if dt.BlockSize() == 256 {
-			cols = 256
+			cols = 512
 		}
 		for _, tc := range []struct{ rows, n int }{{4097, 1}, {37, 33}, {17, 8}, {3, 2}} {
 			w := randomWeight(rng, dt, tc.rows, cols)
