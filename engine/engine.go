@@ -1,0 +1,293 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/kvcache"
+	"github.com/nuri-ai/nuri/model"
+	"github.com/nuri-ai/nuri/tokenizer"
+)
+
+// Config sizes the engine. Zero fields take the defaults noted.
+type Config struct {
+	MaxBatchTokens int   // per-step token budget (default 512)
+	MaxRunning     int   // max sequences decoding at once (default 64)
+	MaxQueue       int   // waiting requests before ErrQueueFull (default 256)
+	KVMemory       int64 // bytes for the KV pool (default: a share of free RAM, capped by Context × MaxRunning)
+	BlockSize      int   // tokens per block (default 16)
+	Context        int   // max positions per sequence (default the model's context length, capped by KV memory)
+	Threads        int   // model threads (default NumCPU)
+}
+
+// Defaults.
+const (
+	DefaultMaxBatchTokens = 512
+	DefaultMaxRunning     = 64
+	DefaultMaxQueue       = 256
+	DefaultBlockSize      = 16
+
+	// eventBuffer is the per-request event channel's capacity. A consumer
+	// that falls this far behind is cancelled rather than stalling the loop.
+	eventBuffer = 256
+)
+
+// ErrSlowConsumer ends a request whose reader stopped taking events.
+var ErrSlowConsumer = errors.New("engine: the client stopped reading events")
+
+// Engine schedules requests onto one model: continuous batching over a paged
+// KV cache with prefix caching. One goroutine owns the model and runs the
+// steps; Submit, Stats and Close may be called from any goroutine.
+type Engine struct {
+	m      *model.Model
+	tok    *tokenizer.Tokenizer
+	cfg    Config
+	ctxLen int
+	pool   *kvcache.Pool
+	kpool  *kernels.Pool
+	vocab  int
+
+	mu          sync.Mutex
+	queue       []*seq // submitted, not yet seen by the loop
+	loopWaiting int    // waiting sequences the loop holds
+	closed      bool
+	stats       Stats
+	nextID      uint64
+
+	wake      chan struct{}
+	abort     chan struct{}
+	abortOnce sync.Once
+	done      chan struct{}
+	closeOnce sync.Once
+
+	// Owned by the loop goroutine.
+	sched
+}
+
+// New starts an engine for m. tok decodes generated tokens into text.
+func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Engine, error) {
+	if m == nil || tok == nil {
+		return nil, errors.New("engine: a model and a tokenizer are required")
+	}
+	c := &m.Config
+	if cfg.MaxBatchTokens <= 0 {
+		cfg.MaxBatchTokens = DefaultMaxBatchTokens
+	}
+	if cfg.MaxRunning <= 0 {
+		cfg.MaxRunning = DefaultMaxRunning
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = DefaultMaxQueue
+	}
+	if cfg.BlockSize <= 0 {
+		cfg.BlockSize = DefaultBlockSize
+	}
+	if cfg.Context <= 0 {
+		cfg.Context = c.ContextLen
+		if cfg.Context <= 0 {
+			cfg.Context = DefaultContext
+		}
+	}
+	perBlock := kvcache.BytesPerBlock(c, cfg.BlockSize)
+	if cfg.KVMemory <= 0 {
+		cfg.KVMemory = defaultKVMemory(perBlock, cfg)
+	}
+	blocks := cfg.KVMemory / perBlock
+	if blocks < 1 {
+		return nil, fmt.Errorf("engine: KV memory of %d bytes holds no block of %d tokens (%d bytes each)", cfg.KVMemory, cfg.BlockSize, perBlock)
+	}
+	if blocks > 1<<30 {
+		blocks = 1 << 30
+	}
+	if limit := int(blocks) * cfg.BlockSize; cfg.Context > limit {
+		cfg.Context = limit
+	}
+	if cfg.Context < 2 {
+		return nil, fmt.Errorf("engine: a context of %d positions is too small", cfg.Context)
+	}
+	pool, err := kvcache.New(c, cfg.BlockSize, int(blocks), cfg.MaxRunning)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e := &Engine{
+		m: m, tok: tok, cfg: cfg, ctxLen: cfg.Context, pool: pool, vocab: c.VocabSize,
+		wake: make(chan struct{}, 1), abort: make(chan struct{}), done: make(chan struct{}),
+	}
+	e.kpool = kernels.NewPool(cfg.Threads)
+	m.SetPool(e.kpool)
+	e.initSched()
+	e.publish()
+	go e.loop()
+	return e, nil
+}
+
+// Context is the usable context per sequence (prompt plus new tokens).
+func (e *Engine) Context() int { return e.ctxLen }
+
+// Tokenizer returns the engine's tokenizer.
+func (e *Engine) Tokenizer() *tokenizer.Tokenizer { return e.tok }
+
+// Model returns the engine's model. The engine's goroutine owns it while
+// the engine runs: do not call Forward on it from elsewhere.
+func (e *Engine) Model() *model.Model { return e.m }
+
+// Config returns the engine's settings with the defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Stats returns a snapshot of the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.stats
+	s.Waiting += len(e.queue)
+	return s
+}
+
+// Submit queues a request and returns its event stream at once. The stream
+// ends with an event that has Done set; the channel is closed after it.
+// Cancelling ctx (or its deadline passing) ends the request with
+// FinishCancelled within one step and frees its cache blocks.
+func (e *Engine) Submit(ctx context.Context, r *Request) (<-chan Event, error) {
+	if r == nil {
+		return nil, errors.New("engine: nil request")
+	}
+	if len(r.Prompt) == 0 {
+		return nil, errors.New("engine: empty prompt")
+	}
+	if r.MaxTokens < 0 {
+		return nil, fmt.Errorf("engine: negative max tokens %d", r.MaxTokens)
+	}
+	for _, id := range r.Prompt {
+		if id < 0 || int(id) >= e.vocab {
+			return nil, fmt.Errorf("engine: prompt token id %d is outside the vocabulary (0..%d)", id, e.vocab-1)
+		}
+	}
+	prompt := r.Prompt
+	room := e.ctxLen - max(r.MaxTokens, 1)
+	if len(prompt) > room {
+		if !r.Truncate || room < 1 {
+			return nil, &PromptTooLongError{PromptTokens: len(prompt), MaxTokens: r.MaxTokens, Context: e.ctxLen}
+		}
+		prompt = prompt[len(prompt)-room:]
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := &seq{
+		req:       r,
+		ctx:       ctx,
+		out:       make(chan Event, eventBuffer),
+		tokens:    append(make([]int32, 0, len(prompt)+min(max(r.MaxTokens, 16), 4096)), prompt...),
+		promptLen: len(prompt),
+		slot:      -1,
+		submitted: time.Now(),
+	}
+	s.stopWatch = context.AfterFunc(ctx, e.signal)
+	e.mu.Lock()
+	if e.closed || len(e.queue)+e.loopWaiting >= e.cfg.MaxQueue {
+		err := ErrQueueFull
+		if e.closed {
+			err = ErrClosed
+		}
+		e.mu.Unlock()
+		s.stopWatch()
+		return nil, err
+	}
+	e.nextID++
+	s.id = e.nextID
+	e.queue = append(e.queue, s)
+	e.mu.Unlock()
+	e.signal()
+	return s.out, nil
+}
+
+func (e *Engine) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops admitting requests and lets running and queued ones finish
+// until ctx is done; what is left then ends with FinishCancelled. It returns
+// ctx.Err() when it had to cancel requests.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.signal()
+	var err error
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		e.abortOnce.Do(func() { close(e.abort) })
+		<-e.done
+	}
+	e.closeOnce.Do(func() {
+		e.m.SetPool(nil)
+		e.kpool.Close()
+	})
+	return err
+}
+
+// publish copies the loop's view into the shared stats.
+func (e *Engine) publish() {
+	ps := e.pool.Stats()
+	e.mu.Lock()
+	e.loopWaiting = len(e.waiting)
+	e.stats.Running = len(e.running)
+	e.stats.Waiting = len(e.waiting)
+	e.stats.KVBlocksTotal = ps.Total
+	e.stats.KVBlocksUsed = ps.Used
+	e.stats.KVBlockSize = e.pool.BlockSize()
+	e.stats.PrefixCacheQueries += e.counts.queries
+	e.stats.PrefixCacheHits += e.counts.hits
+	e.stats.PromptTokens += e.counts.prompt
+	e.stats.GeneratedTokens += e.counts.generated
+	e.stats.Preemptions += e.counts.preemptions
+	e.mu.Unlock()
+	e.counts = counters{}
+}
+
+// loop is the engine's goroutine: it takes submitted requests, runs steps
+// while there is work, and sleeps otherwise.
+func (e *Engine) loop() {
+	defer close(e.done)
+	for {
+		e.mu.Lock()
+		for i, s := range e.queue {
+			e.waiting = append(e.waiting, s)
+			e.queue[i] = nil
+		}
+		e.queue = e.queue[:0]
+		closing := e.closed
+		e.mu.Unlock()
+
+		select {
+		case <-e.abort:
+			e.cancelAll(context.Canceled)
+			e.publish()
+			return
+		default:
+		}
+		e.reap()
+		if len(e.running) == 0 && len(e.waiting) == 0 {
+			e.publish()
+			if closing {
+				return
+			}
+			select {
+			case <-e.wake:
+			case <-e.abort:
+			}
+			continue
+		}
+		e.step()
+		e.publish()
+	}
+}
