@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"math"
+
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -22,7 +24,6 @@ type q8Act struct {
 	qs      []byte
 	corr    []int32
 	d       []float32
-	raw     []byte // one token quantized by tensor.Quantize
 	interlv bool
 }
 
@@ -35,46 +36,64 @@ func (a *q8Act) prepare(n, cols int, interleave bool) {
 	a.qs = grow(a.qs, n*nbp*32)
 	a.corr = grow(a.corr, n*nbp*8)
 	a.d = grow(a.d, n*nbp+4) // +4: kernels may read a whole 16-byte vector of scales
-	a.raw = grow(a.raw, nb*34)
 }
 
-// quantizeToken quantizes token b from x into a, using raw (cols/32*34
-// bytes) as workspace; off is the offset the corrections undo.
-func (a *q8Act) quantizeToken(b int, x []float32, raw []byte, off int32) {
-	// Quantize only fails on mismatched lengths, which the caller rules out.
-	_ = tensor.Quantize(tensor.Q8_0, x, raw)
+// quantizeToken quantizes token b from x (cols floats) into a, producing
+// the same quants and scales as tensor.Quantize(Q8_0, ...); off is the
+// offset the corrections undo.
+func (a *q8Act) quantizeToken(b int, x []float32, off int32) {
+	if a.quantizeTokenFast(b, x, off) {
+		return
+	}
 	nb, nbp := a.nb, a.nbp
 	qs := a.qs[b*nbp*32 : (b+1)*nbp*32]
 	d := a.d[b*nbp : (b+1)*nbp]
-	for i := 0; i < nb; i++ {
-		d[i] = tensor.F16ToF32(le16(raw[34*i:]))
-	}
+	corr := a.corr[b*nbp*8 : (b+1)*nbp*8]
 	if nb < nbp {
 		d[nb] = 0
 		clear(qs[nb*32:])
+		clear(corr[nb*8:])
 	}
-	for i := 0; i < nb; i += 2 {
-		src := raw[34*i+2 : 34*i+34]
-		dst := qs[32*i : 32*i+64]
-		if !a.interlv || i+1 >= nb {
-			copy(dst, src)
-			if i+1 < nb {
-				copy(dst[32:], raw[34*(i+1)+2:34*(i+1)+34])
-			}
-			continue
+	for i := 0; i < nb; i++ {
+		// GGML's quantize_row_q8_0_ref: d = max|x|/127 rounded to fp16,
+		// q = round-half-away(x / d) computed as x * (1/d) in float32.
+		xb := x[32*i : 32*i+32]
+		// max|x| by comparing magnitude bits (monotonic for finite floats).
+		var amaxBits uint32
+		for _, v := range xb {
+			amaxBits = max(amaxBits, math.Float32bits(v)&^(1<<31))
 		}
-		src1 := raw[34*(i+1)+2 : 34*(i+1)+34]
-		copy(dst[0:16], src[0:16])
-		copy(dst[16:32], src1[0:16])
-		copy(dst[32:48], src[16:32])
-		copy(dst[48:64], src1[16:32])
+		dv := math.Float32frombits(amaxBits) / 127
+		var id float32
+		if dv != 0 {
+			id = 1 / dv
+		}
+		d[i] = tensor.F16ToF32(tensor.F32ToF16(dv))
+		// Destination of elements 0..15 and 16..31 of this block.
+		lo, hi := qs[32*i:32*i+16], qs[32*i+16:32*i+32]
+		if a.interlv && (i%2 == 1 || i+1 < nb) {
+			base := (i &^ 1) * 32
+			k := (i & 1) * 16
+			lo, hi = qs[base+k:base+k+16], qs[base+32+k:base+32+k+16]
+		}
+		for j := 0; j < 16; j++ {
+			lo[j] = byte(roundAway(xb[j] * id))
+			hi[j] = byte(roundAway(xb[16+j] * id))
+		}
 	}
-	corr := a.corr[b*nbp*8 : (b+1)*nbp*8]
-	for k := range corr {
+	for k := 0; k < nb*8; k++ {
 		q := qs[4*k : 4*k+4]
 		s := int32(int8(q[0])) + int32(int8(q[1])) + int32(int8(q[2])) + int32(int8(q[3]))
 		corr[k] = -off * s
 	}
+}
+
+// roundAway rounds to the nearest integer, halves away from zero (C's
+// roundf), for |v| well inside the int8 range: it adds ±0.5 with v's sign
+// (exact in float64) and truncates, without a data-dependent branch.
+func roundAway(v float32) int8 {
+	half := math.Float64frombits(0x3fe0000000000000 | uint64(math.Float32bits(v)>>31)<<63)
+	return int8(int32(float64(v) + half))
 }
 
 func grow[T any](s []T, n int) []T {

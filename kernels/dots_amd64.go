@@ -229,3 +229,28 @@ func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 	}
 	return true
 }
+
+//go:noescape
+func quantQ8_0AVX512(x *float32, nb int, npaired int, qs *byte, d *float32, corr *int32, nbp int, negOff int32)
+
+// quantizeTokenFast fills token b of a with the assembly quantizer when the
+// level allows; it reports whether it did.
+func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool {
+	if level != AVX512 || a.nb == 0 {
+		return false
+	}
+	nb, nbp := a.nb, a.nbp
+	qs := a.qs[b*nbp*32 : (b+1)*nbp*32]
+	d := a.d[b*nbp : (b+1)*nbp]
+	corr := a.corr[b*nbp*8 : (b+1)*nbp*8]
+	if nb < nbp {
+		d[nb] = 0
+		clear(qs[nb*32:])
+	}
+	npaired := 0
+	if a.interlv {
+		npaired = nb &^ 1
+	}
+	quantQ8_0AVX512(&x[0], nb, npaired, &qs[0], &d[0], &corr[0], nbp, -off)
+	return true
+}

@@ -1222,3 +1222,125 @@ q6kx4done:
 	HSUMTO(Z17, Y17, X17, 12(AX))
 	VZEROUPPER
 	RET
+
+// func quantQ8_0AVX512(x *float32, nb int, npaired int, qs *byte, d *float32, corr *int32, nbp int, negOff int32)
+// Quantizes nb blocks of 32 floats exactly as GGML's quantize_row_q8_0_ref
+// (scale max|x|/127 rounded to fp16; q = round-half-away(x * (1/scale)))
+// into the compact activation layout: the first npaired blocks are stored
+// as interleaved pairs, the rest in order. Then fills corr (nbp*8 lanes)
+// with negOff times the sum of each four stored quants.
+TEXT ·quantQ8_0AVX512(SB), NOSPLIT, $0-60
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ npaired+16(FP), R8
+	MOVQ qs+24(FP), DI
+	MOVQ d+32(FP), R9
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z15      // abs mask
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z14      // sign mask
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z13      // 1.0
+	MOVL $0x3f000000, AX
+	VPBROADCASTD AX, Z12      // 0.5
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X11             // 127.0
+	XORQ R10, R10             // block index
+	TESTQ CX, CX
+	JZ qq_corr
+
+qq_loop:
+	VMOVUPS (SI), Z1
+	VMOVUPS 64(SI), Z2
+	VPANDD Z15, Z1, Z3
+	VPANDD Z15, Z2, Z4
+	VMAXPS Z4, Z3, Z3
+	VEXTRACTF64X4 $1, Z3, Y4
+	VMAXPS Y4, Y3, Y3
+	VEXTRACTF128 $1, Y3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0x4e, X3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0xb1, X3, X4
+	VMAXPS X4, X3, X3         // X3[0] = max|x|
+	VDIVSS X11, X3, X3        // d = amax/127
+	VCVTPS2PH $0, X3, X4
+	VCVTPH2PS X4, X4
+	VMOVSS X4, (R9)(R10*4)    // stored scale (fp16-rounded)
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X3
+	JEQ qq_zero
+	VDIVSS X3, X13, X3        // id = 1/d (from the unrounded d, as GGML)
+	VBROADCASTSS X3, Z3
+	JMP qq_scaled
+qq_zero:
+	VXORPS Z3, Z3, Z3
+qq_scaled:
+	VMULPS Z3, Z1, Z1
+	VMULPS Z3, Z2, Z2
+	// round half away from zero: t = trunc(v); if |v - t| >= 0.5, t += sign(v)
+	VRNDSCALEPS $3, Z1, Z4
+	VSUBPS Z4, Z1, Z5
+	VPANDD Z15, Z5, Z5
+	VCMPPS $0x1d, Z12, Z5, K1 // |v-t| >= 0.5
+	VPANDD Z14, Z1, Z6
+	VPORD Z13, Z6, Z6         // ±1 with v's sign
+	VADDPS Z6, Z4, K1, Z4
+	VRNDSCALEPS $3, Z2, Z7
+	VSUBPS Z7, Z2, Z5
+	VPANDD Z15, Z5, Z5
+	VCMPPS $0x1d, Z12, Z5, K2
+	VPANDD Z14, Z2, Z6
+	VPORD Z13, Z6, Z6
+	VADDPS Z6, Z7, K2, Z7
+	VCVTTPS2DQ Z4, Z4
+	VCVTTPS2DQ Z7, Z7
+	VPMOVDB Z4, X4
+	VPMOVDB Z7, X7
+	// destination offsets
+	CMPQ R10, R8
+	JGE qq_natural
+	MOVQ R10, AX
+	SHRQ $1, AX
+	SHLQ $6, AX
+	MOVQ R10, BX
+	ANDQ $1, BX
+	SHLQ $4, BX
+	ADDQ BX, AX
+	VMOVDQU X4, (DI)(AX*1)
+	VMOVDQU X7, 32(DI)(AX*1)
+	JMP qq_next
+qq_natural:
+	MOVQ R10, AX
+	SHLQ $5, AX
+	VMOVDQU X4, (DI)(AX*1)
+	VMOVDQU X7, 16(DI)(AX*1)
+qq_next:
+	ADDQ $128, SI
+	INCQ R10
+	CMPQ R10, CX
+	JLT qq_loop
+
+qq_corr:
+	MOVQ qs+24(FP), DI
+	MOVQ corr+40(FP), R11
+	MOVQ nbp+48(FP), CX
+	SHRQ $1, CX
+	MOVL negOff+56(FP), AX
+	VPBROADCASTD AX, Z10
+	MOVL $0x01010101, AX
+	VPBROADCASTD AX, Z9
+	TESTQ CX, CX
+	JZ qq_done
+qq_corrloop:
+	VPXORD Z1, Z1, Z1
+	VPDPBUSD (DI), Z9, Z1
+	VPMULLD Z10, Z1, Z1
+	VMOVDQU32 Z1, (R11)
+	ADDQ $64, DI
+	ADDQ $64, R11
+	DECQ CX
+	JNZ qq_corrloop
+qq_done:
+	VZEROUPPER
+	RET

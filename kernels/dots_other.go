@@ -31,3 +31,5 @@ func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool 
 func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }
 
 func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool { return false }
+
+func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }

@@ -10,20 +10,12 @@ import (
 // thread for dequantized weights and a shared buffer for quantized activations.
 type scratch struct {
 	rows [][]float32 // per thread
-	raw  [][]byte    // per thread: one token in GGML Q8_0 bytes
 	act  q8Act       // activations quantized once per call
 	xq   []byte      // activations in GGML's vec-dot type (matmulVecDot)
 }
 
 func (s *scratch) init(threads int) {
 	s.rows = make([][]float32, threads)
-	s.raw = make([][]byte, threads)
-}
-
-func (s *scratch) growRaw(n int) {
-	for i := range s.raw {
-		s.raw[i] = grow(s.raw[i], n)
-	}
 }
 
 func (s *scratch) row(thread, n int) []float32 {
@@ -165,19 +157,17 @@ func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, co
 	}
 	p.scratch.act.prepare(n, cols, j.quantInterlv)
 	if n == 1 {
-		p.scratch.act.quantizeToken(0, x[:cols], p.scratch.act.raw, j.quantOff)
+		p.scratch.act.quantizeToken(0, x[:cols], j.quantOff)
 	} else {
-		p.scratch.growRaw(cols / 32 * 34)
 		p.run(n, j.quantTk)
 	}
 	p.run((rows+j.rpc-1)/j.rpc, j.rowsQ)
 	p.clearJob()
 }
 
-func (p *Pool) quantToken(b, thread int) {
+func (p *Pool) quantToken(b, _ int) {
 	j := &p.job
-	raw := p.scratch.raw[thread][:j.cols/32*34]
-	p.scratch.act.quantizeToken(b, j.x[b*j.cols:(b+1)*j.cols], raw, j.quantOff)
+	p.scratch.act.quantizeToken(b, j.x[b*j.cols:(b+1)*j.cols], j.quantOff)
 }
 
 func (p *Pool) rowsQ8(i, _ int) {
