@@ -102,3 +102,20 @@ func grow[T any](s []T, n int) []T {
 	}
 	return s[:n]
 }
+
+// q8KBlockSums fills the 16 int16 sums of 16 quants of each of nb Q8_K
+// blocks in y.
+func q8KBlockSums(y []byte, nb int) {
+	for i := 0; i < nb; i++ {
+		blk := y[292*i : 292*i+292]
+		qs := blk[4:260]
+		for j := 0; j < 16; j++ {
+			var s int32
+			for _, q := range qs[16*j : 16*j+16] {
+				s += int32(int8(q))
+			}
+			blk[260+2*j] = byte(s)
+			blk[261+2*j] = byte(s >> 8)
+		}
+	}
+}

@@ -254,3 +254,18 @@ func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool {
 	quantQ8_0AVX512(&x[0], nb, npaired, &qs[0], &d[0], &corr[0], nbp, -off)
 	return true
 }
+
+//go:noescape
+func quantQ8KAVX512(x *float32, nb int, y *byte)
+
+// quantizeVecDot quantizes x into y as type t (tensor.VecDotType of a
+// weight), bit-identical to tensor.Quantize.
+func quantizeVecDot(t tensor.DType, x []float32, y []byte) {
+	if t == tensor.Q8_K && level == AVX512 && len(x) >= 256 {
+		nb := len(x) / 256
+		quantQ8KAVX512(&x[0], nb, &y[0])
+		q8KBlockSums(y, nb)
+		return
+	}
+	_ = tensor.Quantize(t, x, y) // sizes were checked by MatMul
+}

@@ -1344,3 +1344,91 @@ qq_corrloop:
 qq_done:
 	VZEROUPPER
 	RET
+
+// func quantQ8KAVX512(x *float32, nb int, y *byte)
+// Quantizes nb blocks of 256 floats to Q8_K as GGML's quantize_row_q8_K_ref
+// does (scale from the signed element of largest magnitude, first one on
+// ties; round half to even; clamp at 127), writing d and the quants of each
+// 292-byte block. The block sums are left to the caller.
+TEXT ·quantQ8KAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ y+16(FP), DI
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z15
+	MOVL $127, AX
+	VPBROADCASTD AX, Z14
+	MOVL $0x3f800000, AX
+	VMOVD AX, X13              // 1.0
+	MOVL $0xc2fe0000, AX
+	VMOVD AX, X12              // -127.0
+	TESTQ CX, CX
+	JZ qk_done
+
+qk_block:
+	VXORPS Z3, Z3, Z3
+	XORQ R10, R10
+qk_max:
+	VPANDD (SI)(R10*1), Z15, Z1
+	VMAXPS Z1, Z3, Z3
+	ADDQ $64, R10
+	CMPQ R10, $1024
+	JLT qk_max
+	VEXTRACTF64X4 $1, Z3, Y4
+	VMAXPS Y4, Y3, Y3
+	VEXTRACTF128 $1, Y3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0x4e, X3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0xb1, X3, X4
+	VMAXPS X4, X3, X3
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X3
+	JEQ qk_zero
+	VBROADCASTSS X3, Z8
+	XORQ R10, R10
+qk_find:
+	VPANDD (SI)(R10*1), Z15, Z1
+	VCMPPS $0, Z8, Z1, K1
+	KMOVW K1, AX
+	TESTL AX, AX
+	JNZ qk_found
+	ADDQ $64, R10
+	JMP qk_find
+qk_found:
+	TZCNTL AX, AX
+	SHLQ $2, AX
+	ADDQ R10, AX
+	VMOVSS (SI)(AX*1), X4      // mx
+	VDIVSS X4, X12, X5         // iscale = -127/mx
+	VDIVSS X5, X13, X6         // d = 1/iscale
+	VMOVSS X6, (DI)
+	VBROADCASTSS X5, Z5
+	XORQ R10, R10
+	XORQ R11, R11
+qk_quant:
+	VMULPS (SI)(R10*1), Z5, Z7
+	VCVTPS2DQ Z7, Z7
+	VPMINSD Z14, Z7, Z7
+	VPMOVDB Z7, X7
+	VMOVDQU X7, 4(DI)(R11*1)
+	ADDQ $64, R10
+	ADDQ $16, R11
+	CMPQ R10, $1024
+	JLT qk_quant
+	JMP qk_next
+qk_zero:
+	VPXORD Z1, Z1, Z1
+	MOVL $0, (DI)
+	VMOVDQU64 Z1, 4(DI)
+	VMOVDQU64 Z1, 68(DI)
+	VMOVDQU64 Z1, 132(DI)
+	VMOVDQU64 Z1, 196(DI)
+qk_next:
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ qk_block
+qk_done:
+	VZEROUPPER
+	RET

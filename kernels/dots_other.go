@@ -33,3 +33,5 @@ func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return fa
 func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool { return false }
 
 func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }
+
+func quantizeVecDot(t tensor.DType, x []float32, y []byte) { _ = tensor.Quantize(t, x, y) }

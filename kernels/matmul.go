@@ -218,7 +218,7 @@ func matmulVecDot(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows
 
 func (p *Pool) quantVecDot(b, _ int) {
 	j := &p.job
-	_ = tensor.Quantize(j.vdt, j.x[b*j.cols:(b+1)*j.cols], p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
+	quantizeVecDot(j.vdt, j.x[b*j.cols:(b+1)*j.cols], p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
 }
 
 func (p *Pool) rowsVecDot(i, _ int) {

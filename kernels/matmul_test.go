@@ -280,3 +280,37 @@ func testActivationLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeVecDot checks the activation quantizers against
+// tensor.Quantize byte for byte, including zero blocks, ties in magnitude
+// and values that round at exactly one half.
+func TestQuantizeVecDot(t *testing.T) { forLevels(t, testQuantizeVecDot) }
+
+func testQuantizeVecDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, vdt := range []tensor.DType{tensor.Q8_K, tensor.Q8_0, tensor.Q8_1} {
+		for _, cols := range []int{256, 768, 2048} {
+			x := randomVec(rng, cols)
+			for i := 0; i < cols; i += 5 {
+				x[i] = float32(math.Round(float64(x[i])*4)) / 4
+			}
+			clear(x[:256][100:110])
+			if cols > 256 {
+				clear(x[256:512])      // a zero block
+				x[600], x[601] = 9, -9 // equal magnitudes, first wins
+				x[700], x[701] = -12, 12
+			}
+			nbytes, _ := tensor.RowBytes(vdt, cols)
+			got, want := make([]byte, nbytes), make([]byte, nbytes)
+			quantizeVecDot(vdt, x, got)
+			if err := tensor.Quantize(vdt, x, want); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%v cols=%d: byte %d = %#x, want %#x", vdt, cols, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
