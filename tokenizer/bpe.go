@@ -2,6 +2,8 @@ package tokenizer
 
 import (
 	"fmt"
+	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -12,13 +14,24 @@ type model interface {
 	encode(piece string, out []int32, sc *bpeScratch) []int32
 }
 
+// preparer is a model with tables it builds on first use.
+type preparer interface {
+	prepare()
+}
+
 // bpeModel is byte-pair encoding with merges ranked by their position in
 // the merge list. With byteLevel the piece's bytes are the initial
 // symbols (GPT-2 style); otherwise its characters are, with optional byte
 // fallback to <0xXX> tokens (SentencePiece style).
+//
+// Symbols the vocabulary lacks carry the negative id -1-start, where start
+// is their byte offset in the word, so that fallback can find their bytes;
+// no merge applies to them.
 type bpeModel struct {
 	vocab        map[string]int32
-	merges       *pairTable // left<<32|right -> rank<<32|merged
+	merges       pairTable // (left, right) -> rank
+	mergeOut     []int32   // rank -> merged id
+	nMerges      int       // merges that can apply
 	byteLevel    bool
 	ignoreMerges bool
 	byteIDs      [256]int32 // byte-level: id of each byte's symbol
@@ -26,15 +39,34 @@ type bpeModel struct {
 	fallbackIDs  [256]int32 // <0xXX> ids, -1 if absent
 	unk          int32      // -1 if none
 	fuseUnk      bool
-	runeIDs      []int32 // BMP rune -> id (-1 if not in vocab); lazily filled
-	runeOnce     sync.Once
+
+	// noSplitBefore lists the runes X for which some merge result contains
+	// X followed by ▁. A word boundary before ▁ that follows any other rune
+	// (other than ▁ itself) can never be crossed by a merge, so the text on
+	// each side is encoded on its own with the same result.
+	noSplitBefore []rune
+
+	// Tables built by prepare on first use.
+	once     sync.Once
+	runeIDs  []int32  // non-byte-level: BMP rune -> id (-1 if not in vocab)
+	pairRank []uint32 // byte-level: rank of each byte pair b0<<8|b1
+	words    wordTable
 }
 
-func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+const noRank = math.MaxUint32
 
 // newBPE builds the model. merges are pairs of vocabulary strings, in rank order.
 func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeModel, error) {
-	m := &bpeModel{vocab: vocab, merges: newPairTable(len(merges)), byteLevel: byteLevel, unk: -1}
+	maxID := int32(-1)
+	for _, id := range vocab {
+		if id < 0 {
+			return nil, fmt.Errorf("bpe vocabulary: negative id %d", id)
+		}
+		maxID = max(maxID, id)
+	}
+	m := &bpeModel{vocab: vocab, byteLevel: byteLevel, unk: -1, mergeOut: make([]int32, len(merges))}
+	m.merges.init(len(merges), maxID)
+	seenBad := map[rune]bool{}
 	for r, mg := range merges {
 		a, okA := vocab[mg[0]]
 		b, okB := vocab[mg[1]]
@@ -42,9 +74,14 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 		if !okA || !okB || !okC {
 			continue // a merge that cannot produce a vocabulary token never applies
 		}
-		k := pairKey(a, b)
-		if _, dup := m.merges.get(k); !dup {
-			m.merges.put(k, uint64(r)<<32|uint64(uint32(c)))
+		if m.merges.get(a, b) != noRank {
+			continue // a repeated pair keeps its first rank
+		}
+		m.merges.put(a, b, uint32(r))
+		m.mergeOut[r] = c
+		m.nMerges++
+		if !byteLevel {
+			m.noteSpaceJoins(mg[0]+mg[1], seenBad)
 		}
 	}
 	for i := range m.fallbackIDs {
@@ -65,22 +102,106 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 	return m, nil
 }
 
-func (m *bpeModel) initRunes() {
-	m.runeIDs = make([]int32, 0x10000)
-	for i := range m.runeIDs {
-		m.runeIDs[i] = -1
+// noteSpaceJoins records in m.noSplitBefore every rune that s has right
+// before a ▁ (other than ▁).
+func (m *bpeModel) noteSpaceJoins(s string, seen map[rune]bool) {
+	for k := strings.Index(s, "▁"); k > 0; {
+		if r, _ := utf8.DecodeLastRuneInString(s[:k]); r != '▁' && !seen[r] {
+			seen[r] = true
+			m.noSplitBefore = append(m.noSplitBefore, r)
+		}
+		n := strings.Index(s[k+len("▁"):], "▁")
+		if n < 0 {
+			break
+		}
+		k += len("▁") + n
 	}
-	for s, id := range m.vocab {
-		r, w := utf8.DecodeRuneInString(s)
-		if w == len(s) && r < 0x10000 && r != utf8.RuneError {
-			m.runeIDs[r] = id
+}
+
+// prepare builds the lookup tables used by encode.
+func (m *bpeModel) prepare() { m.once.Do(m.build) }
+
+func (m *bpeModel) build() {
+	if m.byteLevel {
+		m.pairRank = make([]uint32, 1<<16)
+		for a := 0; a < 256; a++ {
+			for b := 0; b < 256; b++ {
+				m.pairRank[a<<8|b] = m.rank(m.byteIDs[a], m.byteIDs[b])
+			}
+		}
+	} else {
+		m.runeIDs = make([]int32, 0x10000)
+		for i := range m.runeIDs {
+			m.runeIDs[i] = -1
+		}
+		for s, id := range m.vocab {
+			r, w := utf8.DecodeRuneInString(s)
+			if w == len(s) && r < 0x10000 && r != utf8.RuneError {
+				m.runeIDs[r] = id
+			}
 		}
 	}
+	// Whole-word table: every token whose raw text encodes to exactly that
+	// token. With ignore_merges every token counts.
+	raws := make([]string, 0, len(m.vocab))
+	ids := make([]int32, 0, len(m.vocab))
+	if m.byteLevel {
+		// Decode all spellings into one buffer, then slice it.
+		var buf []byte
+		var ends []int
+		for s, id := range m.vocab {
+			n := len(buf)
+			var ok bool
+			if buf, ok = byteLevelDecode(buf, s); !ok || len(buf) == n {
+				buf = buf[:n]
+				continue
+			}
+			ends = append(ends, len(buf))
+			ids = append(ids, id)
+		}
+		all := string(buf)
+		start := 0
+		for _, e := range ends {
+			raws = append(raws, all[start:e])
+			start = e
+		}
+	} else {
+		for s, id := range m.vocab {
+			if s != "" {
+				raws = append(raws, s)
+				ids = append(ids, id)
+			}
+		}
+	}
+	sc := &bpeScratch{}
+	var tmp []int32
+	keepR, keepI := raws[:0], ids[:0]
+	for i, raw := range raws {
+		if !m.ignoreMerges {
+			tmp = m.mergeWord(raw, tmp[:0], sc)
+			if len(tmp) != 1 || tmp[0] != ids[i] {
+				continue
+			}
+		}
+		keepR, keepI = append(keepR, raw), append(keepI, ids[i])
+	}
+	m.words.build(keepR, keepI)
+}
+
+// byteLevelDecode appends the bytes that the byte-level spelling s stands
+// for; ok is false if s has a rune outside the byte-level alphabet.
+func byteLevelDecode(dst []byte, s string) ([]byte, bool) {
+	for _, r := range s {
+		if r >= rune(len(runeByteTab)) || runeByteTab[r] < 0 {
+			return dst, false
+		}
+		dst = append(dst, byte(runeByteTab[r]))
+	}
+	return dst, true
 }
 
 func (m *bpeModel) runeID(s string, r rune, w int, i int) int32 {
 	if r < 0x10000 && r != utf8.RuneError {
-		m.runeOnce.Do(m.initRunes)
 		return m.runeIDs[r]
 	}
 	if id, ok := m.vocab[s[i:i+w]]; ok {
@@ -89,110 +210,182 @@ func (m *bpeModel) runeID(s string, r rune, w int, i int) int32 {
 	return -1
 }
 
+// rank is the rank of merging a and b, or noRank.
+func (m *bpeModel) rank(a, b int32) uint32 {
+	if a < 0 || b < 0 {
+		return noRank
+	}
+	return m.merges.get(a, b)
+}
+
 type bpeSym struct {
 	id         int32
-	start, end int32 // byte range in the piece
-	prev, next int32
+	prev, next int32 // -1 at the ends; prev = deadSym once merged away
 }
+
+const deadSym = -2
 
 type bpeScratch struct {
-	syms  []bpeSym
-	ranks []uint64
-	buf   []byte
-	h     mergeHeap
+	ids     []int32
+	ranks   []uint32
+	syms    []bpeSym
+	h       mergeHeap
+	lastUnk bool
 }
 
+// linearLimit is the longest word merged by repeated scans; longer words
+// use a heap.
 const linearLimit = 48
 
 func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	if piece == "" {
 		return out
 	}
-	if m.ignoreMerges {
-		if m.byteLevel {
-			sc.buf = byteLevelEncode(sc.buf[:0], piece)
-			if id, ok := m.vocab[string(sc.buf)]; ok {
-				return append(out, id)
+	m.prepare()
+	sc.lastUnk = false
+	if m.byteLevel {
+		return m.encodeWord(piece, out, sc)
+	}
+	// Cut before each ▁ that no merge can join to what precedes it.
+	start := 0
+	for k := 0; ; {
+		n := strings.Index(piece[k:], "▁")
+		if n < 0 {
+			break
+		}
+		k += n
+		if k > start {
+			if r, _ := utf8.DecodeLastRuneInString(piece[:k]); r != '▁' && !m.joinsSpace(r) {
+				out = m.encodeWord(piece[start:k], out, sc)
+				start = k
 			}
-		} else if id, ok := m.vocab[piece]; ok {
+		}
+		k += len("▁")
+	}
+	return m.encodeWord(piece[start:], out, sc)
+}
+
+func (m *bpeModel) joinsSpace(r rune) bool {
+	for _, x := range m.noSplitBefore {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeWord encodes a word no merge reaches out of.
+func (m *bpeModel) encodeWord(word string, out []int32, sc *bpeScratch) []int32 {
+	if len(word) <= m.words.maxLen {
+		if id := m.words.get(word); id >= 0 {
+			sc.lastUnk = false
 			return append(out, id)
 		}
 	}
-	syms := sc.syms[:0]
-	if m.byteLevel {
-		for i := 0; i < len(piece); i++ {
-			syms = append(syms, bpeSym{id: m.byteIDs[piece[i]], start: int32(i), end: int32(i + 1)})
-		}
-	} else {
-		for i := 0; i < len(piece); {
-			r, w := utf8.DecodeRuneInString(piece[i:])
-			syms = append(syms, bpeSym{id: m.runeID(piece, r, w, i), start: int32(i), end: int32(i + w)})
-			i += w
-		}
-	}
-	if len(syms) <= linearLimit {
-		syms = m.mergeLinear(syms, sc)
-	} else {
-		syms = m.mergeHeap(syms, sc)
-	}
-	sc.syms = syms
-	lastUnk := false
-	for _, s := range syms {
-		if s.id >= 0 {
-			out = append(out, s.id)
-			lastUnk = false
+	n0 := len(out)
+	out = m.mergeWord(word, out, sc)
+	// Replace symbols missing from the vocabulary by byte fallback or unk.
+	k := n0
+	for i := n0; i < len(out); i++ {
+		id := out[i]
+		if id >= 0 {
+			out[k] = id
+			k++
+			sc.lastUnk = false
 			continue
+		}
+		start := int(-1 - id)
+		w := 1
+		if !m.byteLevel {
+			_, w = utf8.DecodeRuneInString(word[start:])
 		}
 		if m.fallback {
 			ok := true
-			for b := s.start; b < s.end; b++ {
-				if m.fallbackIDs[piece[b]] < 0 {
+			for b := start; b < start+w; b++ {
+				if m.fallbackIDs[word[b]] < 0 {
 					ok = false
 				}
 			}
 			if ok {
-				for b := s.start; b < s.end; b++ {
-					out = append(out, m.fallbackIDs[piece[b]])
+				// Fallback may emit more ids than the symbol took.
+				tail := append([]int32(nil), out[i+1:]...)
+				out = out[:k]
+				for b := start; b < start+w; b++ {
+					out = append(out, m.fallbackIDs[word[b]])
 				}
-				lastUnk = false
+				k = len(out)
+				i = k - 1
+				out = append(out, tail...)
+				sc.lastUnk = false
 				continue
 			}
 		}
 		if m.unk >= 0 {
-			if !(m.fuseUnk && lastUnk) {
-				out = append(out, m.unk)
+			if !(m.fuseUnk && sc.lastUnk) {
+				out[k] = m.unk
+				k++
 			}
-			lastUnk = true
+			sc.lastUnk = true
 		}
 	}
+	return out[:k]
+}
+
+// mergeWord appends the symbols of word after all merges, missing symbols
+// as -1-start.
+func (m *bpeModel) mergeWord(word string, out []int32, sc *bpeScratch) []int32 {
+	ids, ranks := sc.ids[:0], sc.ranks[:0]
+	if m.byteLevel {
+		for i := 0; i < len(word); i++ {
+			id := m.byteIDs[word[i]]
+			if id < 0 {
+				id = int32(-1 - i)
+			}
+			ids = append(ids, id)
+		}
+		if len(word) <= linearLimit {
+			for i := 0; i+1 < len(word); i++ {
+				ranks = append(ranks, m.pairRank[uint16(word[i])<<8|uint16(word[i+1])])
+			}
+		}
+	} else {
+		for i := 0; i < len(word); {
+			var id int32
+			w := 1
+			if c := word[i]; c < utf8.RuneSelf {
+				id = m.runeIDs[c]
+			} else {
+				var r rune
+				r, w = utf8.DecodeRuneInString(word[i:])
+				id = m.runeID(word, r, w, i)
+			}
+			if id < 0 {
+				id = int32(-1 - i)
+			}
+			ids = append(ids, id)
+			i += w
+		}
+		if len(ids) <= linearLimit {
+			for i := 0; i+1 < len(ids); i++ {
+				ranks = append(ranks, m.rank(ids[i], ids[i+1]))
+			}
+		}
+	}
+	if len(ids) <= linearLimit {
+		ids = m.mergeLinear(ids, ranks)
+	} else {
+		ids = m.mergeHeap(ids, sc)
+	}
+	out = append(out, ids...)
+	sc.ids, sc.ranks = ids[:0], ranks[:0]
 	return out
 }
 
-const noMerge = ^uint64(0)
-
-func (m *bpeModel) rankOf(a, b int32) uint64 {
-	if a < 0 || b < 0 {
-		return noMerge
-	}
-	if v, ok := m.merges.get(pairKey(a, b)); ok {
-		return v
-	}
-	return noMerge
-}
-
 // mergeLinear repeatedly merges the lowest-ranked adjacent pair (leftmost
-// first), keeping the rank of each pair in an array.
-func (m *bpeModel) mergeLinear(syms []bpeSym, sc *bpeScratch) []bpeSym {
-	n := len(syms)
-	if n < 2 {
-		return syms
-	}
-	ranks := sc.ranks[:0]
-	for i := 0; i+1 < n; i++ {
-		ranks = append(ranks, m.rankOf(syms[i].id, syms[i+1].id))
-	}
-	for {
-		best, bi := noMerge, -1
+// first); ranks[i] is the rank of ids[i], ids[i+1].
+func (m *bpeModel) mergeLinear(ids []int32, ranks []uint32) []int32 {
+	for len(ranks) > 0 {
+		best, bi := uint32(noRank), -1
 		for i, r := range ranks {
 			if r < best {
 				best, bi = r, i
@@ -201,35 +394,32 @@ func (m *bpeModel) mergeLinear(syms []bpeSym, sc *bpeScratch) []bpeSym {
 		if bi < 0 {
 			break
 		}
-		syms[bi].id = int32(uint32(best))
-		syms[bi].end = syms[bi+1].end
-		copy(syms[bi+1:], syms[bi+2:])
-		syms = syms[:len(syms)-1]
+		ids[bi] = m.mergeOut[best]
+		copy(ids[bi+1:], ids[bi+2:])
+		ids = ids[:len(ids)-1]
 		copy(ranks[bi:], ranks[bi+1:])
 		ranks = ranks[:len(ranks)-1]
 		if bi > 0 {
-			ranks[bi-1] = m.rankOf(syms[bi-1].id, syms[bi].id)
+			ranks[bi-1] = m.rank(ids[bi-1], ids[bi])
 		}
 		if bi < len(ranks) {
-			ranks[bi] = m.rankOf(syms[bi].id, syms[bi+1].id)
+			ranks[bi] = m.rank(ids[bi], ids[bi+1])
 		}
 	}
-	sc.ranks = ranks
-	return syms
+	return ids
 }
 
 type mergeCand struct {
-	rank       uint64 // rank<<32|merged id
-	pos        int32
-	left, rite int32
+	rank        uint32
+	pos         int32
+	left, right int32
 }
 
 type mergeHeap []mergeCand
 
 func (h mergeHeap) less(i, j int) bool {
-	ri, rj := h[i].rank>>32, h[j].rank>>32
-	if ri != rj {
-		return ri < rj
+	if h[i].rank != h[j].rank {
+		return h[i].rank < h[j].rank
 	}
 	return h[i].pos < h[j].pos
 }
@@ -276,122 +466,218 @@ func (h *mergeHeap) pop() mergeCand {
 	return top
 }
 
-// mergeHeap does the same as mergeLinear in O(n log n) for long pieces.
-func (m *bpeModel) mergeHeap(syms []bpeSym, sc *bpeScratch) []bpeSym {
-	n := len(syms)
-	for i := range syms {
-		syms[i].prev = int32(i - 1)
-		syms[i].next = int32(i + 1)
+// mergeHeap does the same as mergeLinear in O(n log n) for long words.
+func (m *bpeModel) mergeHeap(ids []int32, sc *bpeScratch) []int32 {
+	n := len(ids)
+	syms := sc.syms[:0]
+	for i, id := range ids {
+		syms = append(syms, bpeSym{id: id, prev: int32(i - 1), next: int32(i + 1)})
 	}
 	syms[n-1].next = -1
 	h := sc.h[:0]
-	push := func(i int32) {
-		j := syms[i].next
-		if j < 0 {
-			return
-		}
-		if r := m.rankOf(syms[i].id, syms[j].id); r != noMerge {
-			h.push(mergeCand{rank: r, pos: i, left: syms[i].id, rite: syms[j].id})
-		}
-	}
 	for i := 0; i+1 < n; i++ {
-		if r := m.rankOf(syms[i].id, syms[i+1].id); r != noMerge {
-			h = append(h, mergeCand{rank: r, pos: int32(i), left: syms[i].id, rite: syms[i+1].id})
+		if r := m.rank(ids[i], ids[i+1]); r != noRank {
+			h = append(h, mergeCand{rank: r, pos: int32(i), left: ids[i], right: ids[i+1]})
 		}
 	}
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		h.down(i)
 	}
-	const dead = -2
+	push := func(i int32) {
+		j := syms[i].next
+		if j < 0 {
+			return
+		}
+		if r := m.rank(syms[i].id, syms[j].id); r != noRank {
+			h.push(mergeCand{rank: r, pos: i, left: syms[i].id, right: syms[j].id})
+		}
+	}
 	for len(h) > 0 {
 		c := h.pop()
 		i := c.pos
-		if syms[i].id != c.left || syms[i].start == dead {
+		if syms[i].prev == deadSym || syms[i].id != c.left {
 			continue
 		}
 		j := syms[i].next
-		if j < 0 || syms[j].id != c.rite {
+		if j < 0 || syms[j].id != c.right {
 			continue
 		}
-		syms[i].id = int32(uint32(c.rank))
-		syms[i].end = syms[j].end
+		syms[i].id = m.mergeOut[c.rank]
 		syms[i].next = syms[j].next
 		if syms[j].next >= 0 {
 			syms[syms[j].next].prev = i
 		}
-		syms[j].start = dead
-		syms[j].id = -3
+		syms[j].prev = deadSym
 		if p := syms[i].prev; p >= 0 {
 			push(p)
 		}
 		push(i)
 	}
-	sc.h = h
-	out := syms[:0]
-	for i := int32(0); i >= 0; {
-		s := syms[i]
-		out = append(out, s)
-		i = s.next
+	sc.h, sc.syms = h[:0], syms[:0]
+	ids = ids[:0]
+	for i := int32(0); i >= 0; i = syms[i].next {
+		ids = append(ids, syms[i].id)
 	}
-	return out
+	return ids
 }
 
 // String describes the model for error messages.
 func (m *bpeModel) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "BPE(%d merges, byteLevel=%v)", m.merges.n, m.byteLevel)
-	return b.String()
+	return fmt.Sprintf("BPE(%d merges, byteLevel=%v)", m.nMerges, m.byteLevel)
 }
 
-// pairTable is an open-addressing hash map from merge pairs to their rank
-// and result, faster than a Go map on this hot path.
+// pairTable maps merge pairs to ranks. When ids fit in 20 bits and ranks
+// in 24, each entry is one uint64 (pair<<24 | rank) in an open-addressing
+// table, which keeps the table small enough to stay mostly in cache;
+// otherwise it falls back to a Go map.
 type pairTable struct {
-	slots []uint64 // key, value interleaved; empty key = emptyKey
+	slots []uint64
 	mask  uint64
 	shift uint
-	n     int
+	wide  map[uint64]uint32
 }
 
-const emptyKey = ^uint64(0)
+const (
+	pairIDBits   = 20
+	pairRankBits = 24
+	emptySlot    = ^uint64(0)
+)
 
-func newPairTable(n int) *pairTable {
+func (t *pairTable) init(n int, maxID int32) {
+	if maxID >= 1<<pairIDBits-1 || n >= 1<<pairRankBits-1 {
+		t.wide = make(map[uint64]uint32, n)
+		return
+	}
 	size, shift := uint64(16), uint(60)
-	for size < uint64(2*n+16) {
+	for size < uint64(n)+uint64(n)/2+16 {
 		size <<= 1
 		shift--
 	}
-	t := &pairTable{slots: make([]uint64, 2*size), mask: size - 1, shift: shift}
-	for i := 0; i < len(t.slots); i += 2 {
-		t.slots[i] = emptyKey
+	t.slots = make([]uint64, size)
+	for i := range t.slots {
+		t.slots[i] = emptySlot
 	}
-	return t
+	t.mask, t.shift = size-1, shift
 }
 
-func (t *pairTable) get(k uint64) (uint64, bool) {
+func (t *pairTable) get(a, b int32) uint32 {
+	if t.wide != nil {
+		if r, ok := t.wide[uint64(a)<<32|uint64(b)]; ok {
+			return r
+		}
+		return noRank
+	}
+	k := uint64(a)<<pairIDBits | uint64(b)
 	h := (k * 0x9E3779B97F4A7C15) >> t.shift
 	for {
-		kk := t.slots[2*h]
-		if kk == k {
-			return t.slots[2*h+1], true
+		s := t.slots[h]
+		if s>>pairRankBits == k {
+			return uint32(s & (1<<pairRankBits - 1))
 		}
-		if kk == emptyKey {
-			return 0, false
+		if s == emptySlot {
+			return noRank
 		}
 		h = (h + 1) & t.mask
 	}
 }
 
-func (t *pairTable) put(k, v uint64) {
+func (t *pairTable) put(a, b int32, rank uint32) {
+	if t.wide != nil {
+		t.wide[uint64(a)<<32|uint64(b)] = rank
+		return
+	}
+	k := uint64(a)<<pairIDBits | uint64(b)
 	h := (k * 0x9E3779B97F4A7C15) >> t.shift
-	for {
-		kk := t.slots[2*h]
-		if kk == k || kk == emptyKey {
-			if kk == emptyKey {
-				t.n++
+	for t.slots[h] != emptySlot {
+		h = (h + 1) & t.mask
+	}
+	t.slots[h] = k<<pairRankBits | uint64(rank)
+}
+
+// wordTable finds the token whose raw text is a whole word. A slot is a
+// key and a meta word: words of up to 8 bytes are their own key (little
+// endian, zero padded) and meta is len<<32 | id+1, so a lookup touches one
+// slot; longer words are keyed by their hash, and meta is len<<32 |
+// index+1 into raws/ids for the final comparison. Meta 0 marks an empty slot.
+type wordTable struct {
+	slots  []wordSlot
+	raws   []string // long words
+	ids    []int32
+	mask   uint64
+	maxLen int
+	seed   maphash.Seed
+}
+
+type wordSlot struct{ key, meta uint64 }
+
+// shortKey packs a word of at most 8 bytes into a uint64.
+func shortKey(w string) uint64 {
+	var k uint64
+	for i := len(w) - 1; i >= 0; i-- {
+		k = k<<8 | uint64(w[i])
+	}
+	return k
+}
+
+func mixKey(k uint64) uint64 {
+	k ^= k >> 29
+	k *= 0xBF58476D1CE4E5B9
+	return k ^ k>>32
+}
+
+func (t *wordTable) key(w string) uint64 {
+	if len(w) <= 8 {
+		return shortKey(w)
+	}
+	return maphash.String(t.seed, w)
+}
+
+func (t *wordTable) build(raws []string, ids []int32) {
+	t.seed = maphash.MakeSeed()
+	size := uint64(16)
+	for size < uint64(len(raws))+uint64(len(raws))/2 {
+		size <<= 1
+	}
+	t.slots = make([]wordSlot, size)
+	t.mask = size - 1
+	for i, raw := range raws {
+		t.maxLen = max(t.maxLen, len(raw))
+		k := t.key(raw)
+		meta := uint64(len(raw)) << 32
+		if len(raw) <= 8 {
+			meta |= uint64(ids[i]) + 1
+		} else {
+			t.raws, t.ids = append(t.raws, raw), append(t.ids, ids[i])
+			meta |= uint64(len(t.raws))
+		}
+		j := mixKey(k) & t.mask
+		for t.slots[j].meta != 0 {
+			j = (j + 1) & t.mask
+		}
+		t.slots[j] = wordSlot{k, meta}
+	}
+}
+
+// get returns the id of the token spelled word, or -1.
+func (t *wordTable) get(word string) int32 {
+	if len(t.slots) == 0 {
+		return -1
+	}
+	k := t.key(word)
+	n := uint64(len(word))
+	for j := mixKey(k) & t.mask; ; j = (j + 1) & t.mask {
+		s := &t.slots[j]
+		if s.meta == 0 {
+			return -1
+		}
+		if s.key == k && s.meta>>32 == n {
+			v := int32(uint32(s.meta)) - 1
+			if n <= 8 {
+				return v
 			}
-			t.slots[2*h], t.slots[2*h+1] = k, v
-			return
+			if t.raws[v] == word {
+				return t.ids[v]
+			}
 		}
-		h = (h + 1) & t.mask
 	}
 }

@@ -270,11 +270,38 @@ func (p *splitPre) split(s string, dst []string) []string {
 		}
 		return dst
 	}
-	type span struct {
-		a, b  int
-		delim bool
+	// Other behaviours: walk the alternating gaps and matches, keeping
+	// one pending span that a following span may still join.
+	var pend span
+	have := false
+	emit := func(sp span) {
+		switch p.behavior {
+		case bRemoved:
+			if !sp.delim {
+				dst = append(dst, s[sp.a:sp.b])
+			}
+			return
+		case bMergedWithPrevious:
+			if have && sp.delim && !pend.last {
+				pend.b, pend.last = sp.b, true
+				return
+			}
+		case bMergedWithNext:
+			if have && pend.delim && !sp.delim {
+				pend.b, pend.delim = sp.b, false
+				return
+			}
+		case bContiguous:
+			if have && sp.delim == pend.last {
+				pend.b = sp.b
+				return
+			}
+		}
+		if have {
+			dst = append(dst, s[pend.a:pend.b])
+		}
+		pend, have = sp, true
 	}
-	var spans []span
 	pos := 0
 	for pos < len(s) {
 		a, b := p.f.find(s, pos)
@@ -282,60 +309,28 @@ func (p *splitPre) split(s string, dst []string) []string {
 			break
 		}
 		if a > pos {
-			spans = append(spans, span{pos, a, p.invert})
+			emit(newSpan(pos, a, p.invert))
 		}
-		spans = append(spans, span{a, b, !p.invert})
+		emit(newSpan(a, b, !p.invert))
 		pos = b
 	}
 	if pos < len(s) {
-		spans = append(spans, span{pos, len(s), p.invert})
+		emit(newSpan(pos, len(s), p.invert))
 	}
-	var out []span
-	switch p.behavior {
-	case bRemoved:
-		for _, sp := range spans {
-			if !sp.delim {
-				out = append(out, sp)
-			}
-		}
-	case bMergedWithPrevious:
-		prevDelim := false
-		for _, sp := range spans {
-			if sp.delim && !prevDelim && len(out) > 0 {
-				out[len(out)-1].b = sp.b
-			} else {
-				out = append(out, sp)
-			}
-			prevDelim = sp.delim
-		}
-	case bMergedWithNext:
-		prevDelim := false
-		for i := len(spans) - 1; i >= 0; i-- {
-			sp := spans[i]
-			if sp.delim && !prevDelim && len(out) > 0 {
-				out[len(out)-1].a = sp.a
-			} else {
-				out = append(out, sp)
-			}
-			prevDelim = sp.delim
-		}
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
-	case bContiguous:
-		for i, sp := range spans {
-			if i > 0 && sp.delim == spans[i-1].delim && len(out) > 0 {
-				out[len(out)-1].b = sp.b
-			} else {
-				out = append(out, sp)
-			}
-		}
-	}
-	for _, sp := range out {
-		dst = append(dst, s[sp.a:sp.b])
+	if have {
+		dst = append(dst, s[pend.a:pend.b])
 	}
 	return dst
 }
+
+// span is a gap or match of a split: delim tells whether it is a lone
+// delimiter, last whether it ends with one.
+type span struct {
+	a, b        int
+	delim, last bool
+}
+
+func newSpan(a, b int, delim bool) span { return span{a, b, delim, delim} }
 
 // seqPre applies pre-tokenizers in turn.
 type seqPre struct {
@@ -370,6 +365,8 @@ type byteLevelPre struct {
 	useRegex       bool
 }
 
+var gpt2Split = &splitPre{f: scanFinder{matchGPT2}, behavior: bIsolated}
+
 func (p *byteLevelPre) split(s string, dst []string) []string {
 	if p.addPrefixSpace && !strings.HasPrefix(s, " ") {
 		s = " " + s
@@ -377,7 +374,7 @@ func (p *byteLevelPre) split(s string, dst []string) []string {
 	if !p.useRegex {
 		return append(dst, s)
 	}
-	return (&splitPre{f: scanFinder{matchGPT2}, behavior: bIsolated}).split(s, dst)
+	return gpt2Split.split(s, dst)
 }
 
 // metaspacePre replaces spaces with the replacement rune and optionally

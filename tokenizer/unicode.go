@@ -26,7 +26,14 @@ const (
 var (
 	bmpClassOnce sync.Once
 	bmpClass     []uint16
+	asciiClass   [utf8.RuneSelf]uint16
 )
+
+func init() {
+	for r := range asciiClass {
+		asciiClass[r] = computeClass(rune(r))
+	}
+}
 
 func computeClass(r rune) uint16 {
 	var c uint16
@@ -65,6 +72,9 @@ func initClasses() {
 
 // classOf returns the class bits of r.
 func classOf(r rune) uint16 {
+	if r < utf8.RuneSelf {
+		return asciiClass[r]
+	}
 	if r < 0x10000 {
 		bmpClassOnce.Do(initClasses)
 		return bmpClass[r]
@@ -77,8 +87,7 @@ func classOf(r rune) uint16 {
 func decodeAt(s string, i int) (rune, int, uint16) {
 	b := s[i]
 	if b < utf8.RuneSelf {
-		bmpClassOnce.Do(initClasses)
-		return rune(b), 1, bmpClass[b]
+		return rune(b), 1, asciiClass[b]
 	}
 	r, w := utf8.DecodeRuneInString(s[i:])
 	return r, w, classOf(r)
@@ -171,6 +180,9 @@ func incompleteTail(b []byte) int {
 var (
 	byteToRune [256]rune
 	runeToByte = map[rune]byte{}
+	// runeByteTab is runeToByte as an array over the alphabet's runes (all
+	// below 0x144); -1 for runes outside it.
+	runeByteTab [0x144]int16
 )
 
 func init() {
@@ -183,6 +195,12 @@ func init() {
 			n++
 		}
 		runeToByte[byteToRune[b]] = byte(b)
+	}
+	for r := range runeByteTab {
+		runeByteTab[r] = -1
+	}
+	for b, r := range byteToRune {
+		runeByteTab[r] = int16(b)
 	}
 }
 
