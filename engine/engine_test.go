@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +16,10 @@ import (
 	"github.com/nuri-ai/nuri/tokenizer"
 )
 
-const goldenLlama = "../testdata/golden/llama/model.gguf"
+const (
+	goldenLlama  = "../testdata/golden/llama/model.gguf"
+	goldenGemma2 = "../testdata/golden/gemma2/model.gguf" // sliding-window layers (window 8)
+)
 
 // byteRunes is the byte-level BPE alphabet: printable bytes stand for
 // themselves, the others are shifted above U+0100.
@@ -60,24 +66,35 @@ func testTokenizer(t testing.TB, vocab int) *tokenizer.Tokenizer {
 }
 
 var (
-	modelOnce sync.Once
-	modelErr  error
-	llama     *model.Model
+	modelsMu sync.Mutex
+	models   = map[string]*model.Model{}
 )
 
-func loadLlama(t testing.TB) *model.Model {
+// loadModel loads a fixture once per test binary.
+func loadModel(t testing.TB, path string) *model.Model {
 	t.Helper()
-	modelOnce.Do(func() { llama, modelErr = model.Load(goldenLlama) })
-	if modelErr != nil {
-		t.Fatal(modelErr)
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if m, ok := models[path]; ok {
+		return m
 	}
-	return llama
+	m, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models[path] = m
+	return m
 }
 
 // newTestEngine makes an engine on the golden llama model.
 func newTestEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
-	m := loadLlama(t)
+	return newEngineFor(t, goldenLlama, cfg)
+}
+
+func newEngineFor(t testing.TB, path string, cfg Config) *Engine {
+	t.Helper()
+	m := loadModel(t, path)
 	if cfg.Threads == 0 {
 		cfg.Threads = 2
 	}
@@ -132,7 +149,28 @@ func randomPrompt(r *rand.Rand, shared []int32, n int) []int32 {
 }
 
 func TestConcurrentMatchesSequential(t *testing.T) {
-	e := newTestEngine(t, Config{MaxBatchTokens: 64, BlockSize: 8})
+	tests := []struct {
+		name    string
+		path    string
+		cfg     Config
+		preempt bool
+	}{
+		{"llama", goldenLlama, Config{MaxBatchTokens: 64, BlockSize: 8}, false},
+		{"sliding window", goldenGemma2, Config{MaxBatchTokens: 48, BlockSize: 4}, false},
+		// 40 blocks of 8 hold about three of the sixteen sequences: the
+		// scheduler must preempt and recompute.
+		{"preemption", goldenLlama, Config{MaxBatchTokens: 64, BlockSize: 8, KVMemory: 40 * 4096}, true},
+		{"one token per step", goldenLlama, Config{MaxBatchTokens: 1, MaxRunning: 3}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngineFor(t, tc.path, tc.cfg)
+			runConcurrent(t, e, tc.preempt)
+		})
+	}
+}
+
+func runConcurrent(t *testing.T, e *Engine, preempt bool) {
 	m := e.Model()
 	r := rand.New(rand.NewPCG(1, 2))
 	shared := randomPrompt(r, nil, 40) // a common system prompt: prefix-cache hits
@@ -181,6 +219,9 @@ func TestConcurrentMatchesSequential(t *testing.T) {
 	}
 	if st.Running != 0 || st.Waiting != 0 || st.KVBlocksUsed != 0 {
 		t.Errorf("engine not idle after the streams: %+v", st)
+	}
+	if preempt != (st.Preemptions > 0) {
+		t.Errorf("preemptions: %d", st.Preemptions)
 	}
 	t.Logf("stats: %+v", st)
 }
@@ -292,5 +333,246 @@ func TestQueueFull(t *testing.T) {
 	}
 	if ids, _, last := collect(ch); len(ids) != 3 || last.Finish != FinishLength {
 		t.Errorf("after overload: %v %+v", ids, last)
+	}
+}
+
+func TestFilterStops(t *testing.T) {
+	tests := []struct {
+		name    string
+		stops   []string
+		chunks  []string
+		want    []string
+		stopped bool
+	}{
+		{"none", nil, []string{"ab", "cd"}, []string{"ab", "cd"}, false},
+		{"no match", []string{"xyz"}, []string{"ab", "cd"}, []string{"ab", "cd"}, false},
+		{"held then released", []string{"xyz"}, []string{"abx", "q"}, []string{"ab", "xq"}, false},
+		{"split match", []string{"xyz"}, []string{"abx", "yz!"}, []string{"ab", ""}, true},
+		{"match in one chunk", []string{"END"}, []string{"fooENDbar"}, []string{"foo"}, true},
+		{"earliest of several", []string{"cd", "b"}, []string{"abcd"}, []string{"a"}, true},
+		{"longest partial held", []string{"aab"}, []string{"xaa"}, []string{"x"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &seq{}
+			var got []string
+			stopped := false
+			for _, c := range tc.chunks {
+				out, st := s.filterStops(c, tc.stops)
+				got = append(got, out)
+				if st {
+					stopped = true
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || stopped != tc.stopped {
+				t.Errorf("got %q stopped=%v, want %q stopped=%v", got, stopped, tc.want, tc.stopped)
+			}
+		})
+	}
+}
+
+func TestStopStringsAndTokens(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	prompt := []int32{'H', 'e', 'l', 'l', 'o'}
+	ch, err := e.Submit(context.Background(), &Request{Prompt: prompt, MaxTokens: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, text, _ := collect(ch)
+	runes := []rune(text)
+	if len(runes) < 12 {
+		t.Fatalf("short output %q", text)
+	}
+	stop := string(runes[8:10])
+	want := text[:strings.Index(text, stop)]
+	ch, err = e.Submit(context.Background(), &Request{Prompt: prompt, MaxTokens: 40, StopStrings: []string{stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, last := collect(ch)
+	if got != want || last.Finish != FinishStop {
+		t.Errorf("with stop %q: %q (%s), want %q", stop, got, last.Finish, want)
+	}
+
+	ch, err = e.Submit(context.Background(), &Request{Prompt: prompt, MaxTokens: 40, StopTokens: []int32{ids[5]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got5, _, last := collect(ch)
+	first := slices.Index(ids, ids[5])
+	if fmt.Sprint(got5) != fmt.Sprint(ids[:first]) || last.Finish != FinishStop {
+		t.Errorf("with stop token %d: %v (%s), want %v", ids[5], got5, last.Finish, ids[:first])
+	}
+}
+
+func TestLogprobs(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{1, 2, 3}, MaxTokens: 5, Logprobs: true, TopLogprobs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range ch {
+		if ev.Done {
+			continue
+		}
+		if ev.Logprob == nil || ev.Logprob.ID != ev.Token || ev.Logprob.Logprob > 0 {
+			t.Fatalf("logprob %+v for token %d", ev.Logprob, ev.Token)
+		}
+		if len(ev.Top) != 3 || ev.Top[0].ID != ev.Token || ev.Top[0].Logprob < ev.Top[1].Logprob || ev.Top[1].Logprob < ev.Top[2].Logprob {
+			t.Fatalf("top logprobs %+v for greedy token %d", ev.Top, ev.Token)
+		}
+	}
+}
+
+// onlyTokens allows a fixed set of tokens for n steps, then only the end.
+type onlyTokens struct {
+	allowed map[int32]bool
+	n       int
+}
+
+func (c *onlyTokens) Mask(logits []float32) {
+	for i := range logits {
+		if c.n == 0 || !c.allowed[int32(i)] {
+			logits[i] = float32(math.Inf(-1))
+		}
+	}
+}
+
+func (c *onlyTokens) Accept(id int32) error {
+	if c.n == 0 || !c.allowed[id] {
+		return fmt.Errorf("token %d not allowed", id)
+	}
+	c.n--
+	return nil
+}
+
+func (c *onlyTokens) Done() bool { return c.n == 0 }
+
+func TestConstraint(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	c := &onlyTokens{allowed: map[int32]bool{'a': true, 'b': true}, n: 6}
+	const eos = 300
+	ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{1, 2, 3}, MaxTokens: 20, Constraint: c, StopTokens: []int32{eos}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, text, last := collect(ch)
+	if len(ids) != 6 || last.Finish != FinishStop || last.Err != nil || strings.Trim(text, "ab") != "" {
+		t.Errorf("constrained output %v %q, finish %s err %v", ids, text, last.Finish, last.Err)
+	}
+}
+
+func TestCancelFreesBlocksAtOnce(t *testing.T) {
+	e := newTestEngine(t, Config{BlockSize: 4})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := e.Submit(ctx, &Request{Prompt: []int32{1, 2, 3, 4, 5, 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ch
+	if e.Stats().KVBlocksUsed == 0 {
+		t.Error("no blocks in use mid-stream")
+	}
+	cancel()
+	var last Event
+	for ev := range ch {
+		last = ev
+	}
+	if !last.Done || last.Finish != FinishCancelled {
+		t.Fatalf("final event %+v", last)
+	}
+	if st := e.Stats(); st.KVBlocksUsed != 0 {
+		t.Errorf("blocks still used when the final event arrives: %+v", st)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	ch, err := e.Submit(ctx, &Request{Prompt: []int32{1, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, last := collect(ch)
+	if last.Finish != FinishCancelled || !errors.Is(last.Err, context.DeadlineExceeded) {
+		t.Errorf("final event %+v", last)
+	}
+}
+
+func TestSlowConsumer(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{1, 2, 3}, MaxTokens: 2 * eventBuffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile other requests proceed.
+	ch2, err := e.Submit(context.Background(), &Request{Prompt: []int32{4, 5, 6}, MaxTokens: 2 * eventBuffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _, last := collect(ch2); len(ids) != 2*eventBuffer || last.Err != nil {
+		t.Errorf("reading stream: %d tokens, %v", len(ids), last.Err)
+	}
+	ids, _, last := collect(ch)
+	if len(ids) >= 2*eventBuffer || !errors.Is(last.Err, ErrSlowConsumer) || last.Finish != FinishCancelled {
+		t.Errorf("stalled stream: %d tokens, %+v", len(ids), last)
+	}
+}
+
+func TestCloseDrains(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	var chans []<-chan Event
+	for i := 0; i < 4; i++ {
+		ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{int32(i + 1), 2, 3}, MaxTokens: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, ch)
+	}
+	done := make(chan []Event)
+	go func() {
+		var lasts []Event
+		for _, ch := range chans {
+			_, _, last := collect(ch)
+			lasts = append(lasts, last)
+		}
+		done <- lasts
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, last := range <-done {
+		if last.Finish != FinishLength || last.Usage.CompletionTokens != 30 {
+			t.Errorf("stream %d: %+v", i, last)
+		}
+	}
+	if _, err := e.Submit(context.Background(), &Request{Prompt: []int32{1}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("submit after close: %v", err)
+	}
+}
+
+func TestCloseTimeoutCancels(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{1, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range ch {
+		}
+	}()
+	<-time.After(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := e.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("close: %v", err)
+	}
+	if st := e.Stats(); st.Running != 0 || st.KVBlocksUsed != 0 {
+		t.Errorf("after close: %+v", st)
 	}
 }

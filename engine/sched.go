@@ -536,6 +536,10 @@ func (e *Engine) finish(s *seq, reason FinishReason, err error) {
 		e.pool.Release(s.slot)
 		e.slots = append(e.slots, s.slot)
 		s.slot = -1
+		used := e.pool.Stats().Used
+		e.mu.Lock()
+		e.stats.KVBlocksUsed = used
+		e.mu.Unlock()
 	}
 	ev := Event{Token: -1, Done: true, Finish: reason, Err: err}
 	if reason == FinishStop || reason == FinishLength {
