@@ -180,10 +180,16 @@ GLOBL permInterleaved2<>(SB), RODATA|NOPTR, $64
 // four activation scales at (R9): X3 = [dw0*dx0, ..., dw3*dx3].
 #define QUADSCALES(o0, o1, o2, o3) \
 	MOVWLZX o0(SI), AX \
-	VMOVD AX, X3 \
-	VPINSRW $1, o1(SI), X3, X3 \
-	VPINSRW $2, o2(SI), X3, X3 \
-	VPINSRW $3, o3(SI), X3, X3 \
+	MOVWLZX o1(SI), BX \
+	SHLQ $16, BX \
+	ORQ BX, AX \
+	MOVWLZX o2(SI), BX \
+	SHLQ $32, BX \
+	ORQ BX, AX \
+	MOVWLZX o3(SI), BX \
+	SHLQ $48, BX \
+	ORQ BX, AX \
+	VMOVQ AX, X3 \
 	VCVTPH2PS X3, X3 \
 	VMULPS (R9), X3, X3
 

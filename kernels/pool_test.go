@@ -37,7 +37,9 @@ func TestPoolRun(t *testing.T) {
 		p.Close()
 		p.Close()
 	}
-	if NewPool(0).Threads() < 1 {
+	p0 := NewPool(0)
+	defer p0.Close()
+	if p0.Threads() < 1 {
 		t.Fatal("NewPool(0) has no threads")
 	}
 }
