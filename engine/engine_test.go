@@ -576,3 +576,27 @@ func TestCloseTimeoutCancels(t *testing.T) {
 		t.Errorf("after close: %+v", st)
 	}
 }
+
+func TestPromptLargerThanFreeBlocks(t *testing.T) {
+	// Ten blocks of eight tokens: the context shrinks to 80, the pool holds
+	// fewer tokens than one step's budget, and a 70-token prompt still runs.
+	e := newTestEngine(t, Config{BlockSize: 8, KVMemory: 10 * 4096})
+	if e.Context() != 80 {
+		t.Fatalf("context %d, want 80", e.Context())
+	}
+	prompt := make([]int32, 70)
+	for i := range prompt {
+		prompt[i] = int32(i)
+	}
+	ch, err := e.Submit(context.Background(), &Request{Prompt: prompt, MaxTokens: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _, last := collect(ch)
+	if len(ids) != 10 || last.Finish != FinishLength {
+		t.Errorf("%d tokens, %+v", len(ids), last)
+	}
+	if want := reference(t, e.Model(), prompt, 10); fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", ids, want)
+	}
+}

@@ -260,8 +260,11 @@ func (e *Engine) schedule() {
 		e.ensureHashes(s, full)
 		hit := e.pool.Match(slot, s.hashes[:full], s.tokens)
 		cached := hit * bs
-		n := min(len(s.tokens)-cached, budget)
-		if e.pool.BlocksNeeded(slot, cached+n) > e.pool.Available() {
+		// Take no more than the free blocks allow, keeping one block per
+		// running sequence so that admissions do not force preemptions.
+		free := e.pool.Available() - len(e.running)
+		n := min(len(s.tokens)-cached, budget, free*bs)
+		if n <= 0 {
 			e.pool.Release(slot)
 			break
 		}
