@@ -18,7 +18,7 @@
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.
 //
-// For n ≥ 4, Q8_0, Q4_0 and F16 use kernels that multiply one weight row with
+// For n ≥ 4, Q8_0, Q4_0, Q4_K, Q6_K and F16 (AVX-512) use kernels that multiply one weight row with
 // four tokens at once, and every path walks tiles of 16 rows × 4 tokens so
 // that activations stay in cache (prefill).
 //
