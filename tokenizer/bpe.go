@@ -46,6 +46,10 @@ type bpeModel struct {
 	// each side is encoded on its own with the same result.
 	noSplitBefore []rune
 
+	// canLeft/canRight: bit id is set if the token is the left/right side
+	// of some merge; most failed lookups stop at these small bitsets.
+	canLeft, canRight []uint64
+
 	// Tables built by prepare on first use.
 	once     sync.Once
 	runeIDs  []int32  // non-byte-level: BMP rune -> id (-1 if not in vocab)
@@ -66,6 +70,8 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 	}
 	m := &bpeModel{vocab: vocab, byteLevel: byteLevel, unk: -1, mergeOut: make([]int32, len(merges))}
 	m.merges.init(len(merges), maxID)
+	m.canLeft = make([]uint64, maxID/64+1)
+	m.canRight = make([]uint64, maxID/64+1)
 	seenBad := map[rune]bool{}
 	for r, mg := range merges {
 		a, okA := vocab[mg[0]]
@@ -78,6 +84,8 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 			continue // a repeated pair keeps its first rank
 		}
 		m.merges.put(a, b, uint32(r))
+		m.canLeft[a/64] |= 1 << (a % 64)
+		m.canRight[b/64] |= 1 << (b % 64)
 		m.mergeOut[r] = c
 		m.nMerges++
 		if !byteLevel {
@@ -212,10 +220,23 @@ func (m *bpeModel) runeID(s string, r rune, w int, i int) int32 {
 
 // rank is the rank of merging a and b, or noRank.
 func (m *bpeModel) rank(a, b int32) uint32 {
-	if a < 0 || b < 0 {
+	if a|b < 0 || m.canLeft[a>>6]&(1<<(a&63)) == 0 || m.canRight[b>>6]&(1<<(b&63)) == 0 {
 		return noRank
 	}
-	return m.merges.get(a, b)
+	t := &m.merges
+	if t.wide != nil {
+		return t.get(a, b)
+	}
+	k := uint64(a)<<pairIDBits | uint64(b)
+	for h := (k * 0x9E3779B97F4A7C15) >> t.shift; ; h = (h + 1) & t.mask {
+		s := t.slots[h]
+		if s>>pairRankBits == k {
+			return uint32(s & (1<<pairRankBits - 1))
+		}
+		if s == emptySlot {
+			return noRank
+		}
+	}
 }
 
 type bpeSym struct {

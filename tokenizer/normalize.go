@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -51,20 +53,69 @@ func (n replaceNorm) normalize(s string) string {
 type unicodeNorm struct{ form norm.Form }
 
 func (n unicodeNorm) normalize(s string) string {
-	if n.form == norm.NFC || n.form == norm.NFKC {
-		// Fast path: ASCII is already in every normal form.
-		ascii := true
-		for i := 0; i < len(s); i++ {
-			if s[i] >= 0x80 {
-				ascii = false
-				break
-			}
-		}
-		if ascii {
-			return s
-		}
+	if n.form == norm.NFC && nfcStable(s) {
+		return s
+	}
+	if n.form == norm.NFKC && isASCII(s) {
+		return s
 	}
 	return n.form.String(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	nfcOnce sync.Once
+	// nfcInert has bit r set for each BMP rune that NFC leaves alone and
+	// that never combines with or reorders against the rune before it.
+	// Text made only of such runes is already in NFC.
+	nfcInert []uint64
+)
+
+func initNFCInert() {
+	nfcInert = make([]uint64, 0x10000/64)
+	var buf [utf8.UTFMax]byte
+	for r := rune(0); r < 0x10000; r++ {
+		if r >= 0xD800 && r < 0xE000 {
+			continue
+		}
+		c := string(buf[:utf8.EncodeRune(buf[:], r)])
+		if norm.NFC.PropertiesString(c).BoundaryBefore() && norm.NFC.IsNormalString(c) {
+			nfcInert[r/64] |= 1 << (r % 64)
+		}
+	}
+}
+
+// nfcStable reports whether s is known to be in NFC without running the
+// normalizer (false means: normalize to find out).
+func nfcStable(s string) bool {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return true
+	}
+	nfcOnce.Do(initNFCInert)
+	for i < len(s) {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x10000 || r == utf8.RuneError || nfcInert[r/64]&(1<<(r%64)) == 0 {
+			return false
+		}
+		i += w
+	}
+	return true
 }
 
 type lowercaseNorm struct{}

@@ -1,5 +1,7 @@
 package tokenizer
 
+import "unicode/utf8"
+
 // Hand-written scanners for the split patterns that real models ship. Each
 // one reports where the leftmost-first match that starts exactly at byte i
 // ends, or -1 when no alternative matches there; they reproduce what a
@@ -40,7 +42,14 @@ func contraction(s string, i int, fold bool) int {
 // runOf advances from i while the class of each rune has a bit of mask.
 func runOf(s string, i int, mask uint16) int {
 	for i < len(s) {
-		_, w, c := decodeAt(s, i)
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b]&mask == 0 {
+				break
+			}
+			i++
+			continue
+		}
+		_, w, c := decodeSlow(s, i)
 		if c&mask == 0 {
 			break
 		}
@@ -64,7 +73,14 @@ func runOfUpTo(s string, i int, mask uint16, max int) int {
 // otherRun advances over runes that are neither whitespace, letters nor numbers.
 func otherRun(s string, i int) int {
 	for i < len(s) {
-		_, w, c := decodeAt(s, i)
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b]&(cWS|cL|cN) != 0 {
+				break
+			}
+			i++
+			continue
+		}
+		_, w, c := decodeSlow(s, i)
 		if c&(cWS|cL|cN) != 0 {
 			break
 		}

@@ -85,10 +85,13 @@ func classOf(r rune) uint16 {
 // decodeAt decodes the rune starting at byte i of s and returns it with its
 // width and class. Invalid bytes decode as U+FFFD with width 1.
 func decodeAt(s string, i int) (rune, int, uint16) {
-	b := s[i]
-	if b < utf8.RuneSelf {
-		return rune(b), 1, asciiClass[b]
+	if b := s[i]; b < utf8.RuneSelf {
+		return rune(b), 1, asciiClass[b&0x7f]
 	}
+	return decodeSlow(s, i)
+}
+
+func decodeSlow(s string, i int) (rune, int, uint16) {
 	r, w := utf8.DecodeRuneInString(s[i:])
 	return r, w, classOf(r)
 }

@@ -1,0 +1,54 @@
+package tokenizer
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// TestNFCStable checks the NFC shortcut: a rune marked inert must keep any
+// NFC text before it in NFC, and nfcStable must never claim non-NFC text.
+func TestNFCStable(t *testing.T) {
+	prevs := []string{"", "e", "가", "ᄀ", "\u0301", "a\u0308", " ", "Å"}
+	checked := 0
+	for r := rune(0x80); r < 0x10000; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		c := string(r)
+		if !nfcStable(c) {
+			continue
+		}
+		checked++
+		for _, p := range prevs {
+			if s := p + c; !norm.NFC.IsNormalString(s) && nfcStable(s) {
+				t.Fatalf("nfcStable(%+q) = true, but the text is not in NFC", s)
+			}
+			if s := p + c; norm.NFC.IsNormalString(p) && !norm.NFC.IsNormalString(s) {
+				t.Fatalf("rune %U is marked inert but changes %+q", r, s)
+			}
+		}
+	}
+	if checked < 40000 {
+		t.Fatalf("only %d runes are inert; the table looks wrong", checked)
+	}
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"", true},
+		{"hello", true},
+		{"오늘은 날씨", true},
+		{"e\u0301", false},      // combining acute composes
+		{"\u212B", false},       // ANGSTROM SIGN becomes Å
+		{"\uF900", false},       // CJK compatibility ideograph
+		{"\u1100\u1161", false}, // conjoining jamo compose
+		{"\xff", false},         // invalid UTF-8 goes the slow way
+		{"😀", false},            // astral runes go the slow way
+	} {
+		if got := nfcStable(c.in); got != c.want {
+			t.Errorf("nfcStable(%+q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
