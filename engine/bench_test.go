@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nuri-ai/nuri/tokenizer"
 )
 
 // BenchmarkStreams measures aggregate generation speed and time to first
@@ -16,13 +18,18 @@ import (
 // than the golden llama fixture, e.g. one written by `nuri testmodel`.
 func BenchmarkStreams(b *testing.B) {
 	path := goldenLlama
+	var tok *tokenizer.Tokenizer
 	if p := os.Getenv("NURI_BENCH_MODEL"); p != "" {
 		path = p
+		var err error
+		if tok, err = tokenizer.Load(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 	const promptLen, newTokens = 64, 64
 	for _, streams := range []int{1, 4, 8, 16} {
 		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
-			e := newEngineFor(b, path, Config{Threads: 0, Context: 1024})
+			e := newEngineWith(b, path, tok, Config{Threads: 0, Context: 1024})
 			vocab := min(e.Model().Config.VocabSize, 256)
 			r := rand.New(rand.NewPCG(7, uint64(streams)))
 			var tokens int64

@@ -94,11 +94,21 @@ func newTestEngine(t testing.TB, cfg Config) *Engine {
 
 func newEngineFor(t testing.TB, path string, cfg Config) *Engine {
 	t.Helper()
+	return newEngineWith(t, path, nil, cfg)
+}
+
+// newEngineWith makes an engine on the model at path; a nil tokenizer means
+// the byte-level test tokenizer.
+func newEngineWith(t testing.TB, path string, tok *tokenizer.Tokenizer, cfg Config) *Engine {
+	t.Helper()
 	m := loadModel(t, path)
+	if tok == nil {
+		tok = testTokenizer(t, m.Config.VocabSize)
+	}
 	if cfg.Threads == 0 {
 		cfg.Threads = 2
 	}
-	e, err := New(m, testTokenizer(t, m.Config.VocabSize), cfg)
+	e, err := New(m, tok, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
