@@ -135,8 +135,8 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		for i := 0; i < 3; i++ {
 			best = math.Max(best, kernels.MeasureReadBandwidth(pool.Threads(), size))
 		}
-		rep.BandwidthGBs = best / 1e9
-		rep.RooflineTGtps = best / float64(rep.WeightBytes)
+		rep.BandwidthGBs = best // MeasureReadBandwidth reports GB/s
+		rep.RooflineTGtps = best * 1e9 / float64(rep.WeightBytes)
 	}
 	return rep, nil
 }
