@@ -14,11 +14,6 @@ type model interface {
 	encode(piece string, out []int32, sc *bpeScratch) []int32
 }
 
-// preparer is a model with tables it builds on first use.
-type preparer interface {
-	prepare()
-}
-
 // bpeModel is byte-pair encoding with merges ranked by their position in
 // the merge list. With byteLevel the piece's bytes are the initial
 // symbols (GPT-2 style); otherwise its characters are, with optional byte
@@ -256,7 +251,7 @@ type bpeScratch struct {
 
 // linearLimit is the longest word merged by repeated scans; longer words
 // use a heap.
-const linearLimit = 48
+var linearLimit = 48
 
 func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	if piece == "" {

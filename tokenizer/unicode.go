@@ -206,11 +206,3 @@ func init() {
 		runeByteTab[r] = int16(b)
 	}
 }
-
-// byteLevelEncode appends the byte-level spelling of s to dst.
-func byteLevelEncode(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		dst = utf8.AppendRune(dst, byteToRune[s[i]])
-	}
-	return dst
-}
