@@ -112,17 +112,69 @@ func tensorType(t FileType, d *tensorDef, s *Spec) tensor.DType {
 	return dt
 }
 
-// encodeRow writes x as type t into dst. Q4_K uses a fast single-pass
-// quantizer (random weights need no careful scale search); every other type
+// encodeRow writes x as type t into dst. Q4_K and Q6_K use fast single-pass
+// quantizers (random weights need no careful scale search); every other type
 // uses the reference encoders.
 func encodeRow(t tensor.DType, x []float32, dst []byte) error {
-	if t == tensor.Q4_K {
+	switch t {
+	case tensor.Q4_K:
 		for b := 0; b < len(x)/tensor.QK_K; b++ {
 			quantQ4KFast(x[b*256:b*256+256], dst[b*144:b*144+144])
 		}
 		return nil
+	case tensor.Q6_K:
+		for b := 0; b < len(x)/tensor.QK_K; b++ {
+			quantQ6KFast(x[b*256:b*256+256], dst[b*210:b*210+210])
+		}
+		return nil
 	}
 	return tensor.Quantize(t, x, dst)
+}
+
+// quantQ6KFast encodes one 256-value Q6_K super-block: per 16-value
+// sub-block a signed 8-bit scale (a multiple of the super-block's d) that
+// maps the largest magnitude to ±31, and 6-bit values stored offset by 32.
+func quantQ6KFast(x []float32, y []byte) {
+	var scales [16]float32
+	var maxScale float32
+	for j := 0; j < 16; j++ {
+		var amax float32
+		for _, v := range x[16*j : 16*j+16] {
+			amax = max(amax, float32(math.Abs(float64(v))))
+		}
+		scales[j] = amax / 31
+		maxScale = max(maxScale, scales[j])
+	}
+	clear(y)
+	d := tensor.F16ToF32(tensor.F32ToF16(maxScale / 127))
+	binary.LittleEndian.PutUint16(y[208:], tensor.F32ToF16(d))
+	var L [256]uint8
+	for i := range L {
+		L[i] = 32
+	}
+	for j := 0; j < 16; j++ {
+		var sc int8
+		if d > 0 {
+			sc = int8(min(127, math.Round(float64(scales[j]/d))))
+		}
+		y[192+j] = uint8(sc)
+		s := d * float32(sc)
+		if s == 0 {
+			continue
+		}
+		for i := 16 * j; i < 16*j+16; i++ {
+			L[i] = uint8(min(31, max(-32, math.Round(float64(x[i]/s)))) + 32)
+		}
+	}
+	ql, qh := y[0:128], y[128:192]
+	for n := 0; n < 2; n++ {
+		Ln := L[128*n : 128*n+128]
+		for l := 0; l < 32; l++ {
+			ql[64*n+l] = Ln[l]&0xf | (Ln[l+64]&0xf)<<4
+			ql[64*n+l+32] = Ln[l+32]&0xf | (Ln[l+96]&0xf)<<4
+			qh[32*n+l] = Ln[l]>>4 | (Ln[l+32]>>4)<<2 | (Ln[l+64]>>4)<<4 | (Ln[l+96]>>4)<<6
+		}
+	}
 }
 
 // quantQ4KFast encodes one 256-value Q4_K super-block: per 32-value
