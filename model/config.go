@@ -81,6 +81,7 @@ type Config struct {
 	FinalSoftcap  float32 // logits = c·tanh(logits/c)
 	ResidualScale float32 // x += scale·f(x); 1 when unused
 	LogitScale    float32 // logits /= scale; 1 when unused
+	LogitMul      float32 // logits *= mul; 1 when unused
 
 	// Mixture of experts.
 	Experts       int
@@ -165,6 +166,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.LogitScale == 0 {
 		c.LogitScale = 1
+	}
+	if c.LogitMul == 0 {
+		c.LogitMul = 1
 	}
 	if c.NormEps == 0 {
 		c.NormEps = 1e-5

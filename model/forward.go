@@ -423,6 +423,11 @@ func (m *Model) outputLogits(b *Batch, logits []float32) {
 			out[i] /= c.LogitScale
 		}
 	}
+	if c.LogitMul != 1 {
+		for i := range out {
+			out[i] *= c.LogitMul
+		}
+	}
 	if c.FinalSoftcap != 0 {
 		softcap(out, c.FinalSoftcap)
 	}
