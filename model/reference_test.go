@@ -783,20 +783,37 @@ func TestReferenceGenerated(t *testing.T) {
 	for _, c := range refCases() {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			hf, gg := filepath.Join(dir, "hf"), filepath.Join(dir, "model.gguf")
-			refWrite(t, c, testmodel.TypeF32, hf)
-			refWrite(t, c, testmodel.TypeF32, gg)
-			r, err := newRefModel(hf, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prompt := refPrompt(r.vocab)
-			want := r.score(prompt, 8)
-			refCheck(t, gg, want, prompt, 1e-4)
-			refCheck(t, hf, want, prompt, 1e-4)
+			refCheckBothForms(t, c)
 		})
 	}
+}
+
+// TestReferenceGemma3LocalBase: a Gemma 3 whose local RoPE base is not
+// 10000. The GGUF form carries it as gemma3.rope.freq_base_swa, which the
+// GGUF loader reads into RopeThetaSWA; the gemma3 configure step must keep
+// it rather than replace it with the HF key's default.
+func TestReferenceGemma3LocalBase(t *testing.T) {
+	refCheckBothForms(t, refCase{"gemma3-local-base", testmodel.Spec{Arch: "gemma3", Vocab: 300, Hidden: 64,
+		Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 16, FFN: 128, Context: 256, RopeTheta: 1e6, RopeLocalTheta: 500,
+		SlidingWindow: 8, SlidingPattern: 2}, 31})
+}
+
+// refCheckBothForms writes c as GGUF and as an HF folder (F32) and compares
+// both with the reference.
+func refCheckBothForms(t *testing.T, c refCase) {
+	t.Helper()
+	dir := t.TempDir()
+	hf, gg := filepath.Join(dir, "hf"), filepath.Join(dir, "model.gguf")
+	refWrite(t, c, testmodel.TypeF32, hf)
+	refWrite(t, c, testmodel.TypeF32, gg)
+	r, err := newRefModel(hf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := refPrompt(r.vocab)
+	want := r.score(prompt, 8)
+	refCheck(t, gg, want, prompt, 1e-4)
+	refCheck(t, hf, want, prompt, 1e-4)
 }
 
 // refWeightsFromGGUF dequantizes every tensor of a GGUF file and names it as

@@ -60,6 +60,11 @@ func ggufMetadata(w *gguf.Writer, o *Options, s *Spec, v *vocab) {
 		k("attn_logit_softcapping", float32(s.AttnSoftcap))
 		k("final_logit_softcapping", float32(s.FinalSoftcap))
 	case "gemma3", "exaone4":
+		if s.Arch == "gemma3" && s.RopeLocalTheta != 10000 {
+			// llama.cpp fixes Gemma 3's local base at 10000; any other
+			// base goes in the key newer converters use for it.
+			k("rope.freq_base_swa", float32(s.RopeLocalTheta))
+		}
 		if s.SlidingWindow > 0 {
 			k("attention.sliding_window", s.SlidingWindow)
 			// llama.cpp fixes Gemma 3's period at 6; other periods are
