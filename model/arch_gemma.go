@@ -49,7 +49,11 @@ func init() {
 			} else {
 				c.LayerSliding = everyNth(c.Layers, 6)
 			}
-			c.RopeThetaSWA = numOr(m, "rope_local_base_freq", 10000)
+			if fromHF {
+				c.RopeThetaSWA = numOr(m, "rope_local_base_freq", 10000)
+			} else if c.RopeThetaSWA == 0 {
+				c.RopeThetaSWA = 10000 // llama.cpp's fixed local base
+			}
 			if !fromHF && c.Layers == 62 {
 				c.AttnScale = float32(1 / math.Sqrt(float64(c.Hidden/c.Heads)))
 			}
