@@ -91,7 +91,13 @@ type messagesRequest struct {
 	TopP          *float32        `json:"top_p"`
 	TopK          *int            `json:"top_k"`
 	Tools         []tool          `json:"tools"`
-	ToolChoice    *struct {
+	OutputConfig  *struct {
+		Format *struct {
+			Type   string          `json:"type"`
+			Schema json.RawMessage `json:"schema"`
+		} `json:"format"`
+	} `json:"output_config"`
+	ToolChoice *struct {
 		Type                   string `json:"type"`
 		Name                   string `json:"name"`
 		DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
@@ -219,6 +225,12 @@ func (req *messagesRequest) options() (*backend.Options, error) {
 			return nil, backend.BadRequest(fmt.Sprintf("tools[%d].type", i), "tool type %q is not supported; only custom tools are", t.Type)
 		}
 		o.Tools = append(o.Tools, backend.Tool{Type: "function", Function: backend.Function{Name: t.Name, Description: t.Description, Parameters: t.InputSchema}})
+	}
+	if oc := req.OutputConfig; oc != nil && oc.Format != nil {
+		if oc.Format.Type != "json_schema" || len(oc.Format.Schema) == 0 {
+			return nil, backend.BadRequest("output_config.format", "output_config.format must be {\"type\": \"json_schema\", \"schema\": {...}}")
+		}
+		o.Schema = oc.Format.Schema
 	}
 	o.ToolChoice.Mode = backend.ToolAuto
 	o.Parallel = true
