@@ -44,6 +44,11 @@ type bpeModel struct {
 	// canLeft/canRight: bit id is set if the token is the left/right side
 	// of some merge; most failed lookups stop at these small bitsets.
 	canLeft, canRight []uint64
+	// bloom has one bit per hashed pair of every merge, at about one set
+	// bit in eight; it settles most of the remaining failed lookups
+	// without touching the (much larger) pair table.
+	bloom      []uint64
+	bloomShift uint
 
 	// Tables built by prepare on first use.
 	once     sync.Once
@@ -67,6 +72,11 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 	m.merges.init(len(merges), maxID)
 	m.canLeft = make([]uint64, maxID/64+1)
 	m.canRight = make([]uint64, maxID/64+1)
+	bits := uint(16)
+	for 1<<bits < 8*len(merges) && bits < 26 {
+		bits++
+	}
+	m.bloom, m.bloomShift = make([]uint64, 1<<bits/64), 64-bits
 	seenBad := map[rune]bool{}
 	for r, mg := range merges {
 		a, okA := vocab[mg[0]]
@@ -81,6 +91,8 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpeMod
 		m.merges.put(a, b, uint32(r))
 		m.canLeft[a/64] |= 1 << (a % 64)
 		m.canRight[b/64] |= 1 << (b % 64)
+		bi := bloomHash(a, b) >> m.bloomShift
+		m.bloom[bi>>6] |= 1 << (bi & 63)
 		m.mergeOut[r] = c
 		m.nMerges++
 		if !byteLevel {
@@ -213,9 +225,16 @@ func (m *bpeModel) runeID(s string, r rune, w int, i int) int32 {
 	return -1
 }
 
+func bloomHash(a, b int32) uint64 {
+	return (uint64(uint32(a))<<32 | uint64(uint32(b))) * 0xD6E8FEB86659FD93
+}
+
 // rank is the rank of merging a and b, or noRank.
 func (m *bpeModel) rank(a, b int32) uint32 {
 	if a|b < 0 || m.canLeft[a>>6]&(1<<(a&63)) == 0 || m.canRight[b>>6]&(1<<(b&63)) == 0 {
+		return noRank
+	}
+	if bi := bloomHash(a, b) >> m.bloomShift; m.bloom[bi>>6]&(1<<(bi&63)) == 0 {
 		return noRank
 	}
 	t := &m.merges
@@ -251,7 +270,7 @@ type bpeScratch struct {
 
 // linearLimit is the longest word merged by repeated scans; longer words
 // use a heap.
-var linearLimit = 48
+var linearLimit = 128
 
 func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	if piece == "" {
@@ -292,7 +311,21 @@ func (m *bpeModel) joinsSpace(r rune) bool {
 
 // encodeWord encodes a word no merge reaches out of.
 func (m *bpeModel) encodeWord(word string, out []int32, sc *bpeScratch) []int32 {
-	if len(word) <= m.words.maxLen {
+	if m.byteLevel && (len(word) == 1 || len(word) == 2 && !m.ignoreMerges) {
+		// One or two bytes: the byte tables answer without a lookup (with
+		// ignore_merges a two-byte token may exist without its merge).
+		a := m.byteIDs[word[0]]
+		if len(word) == 1 && a >= 0 {
+			sc.lastUnk = false
+			return append(out, a)
+		}
+		if len(word) == 2 {
+			if r := m.pairRank[uint16(word[0])<<8|uint16(word[1])]; r != noRank {
+				sc.lastUnk = false
+				return append(out, m.mergeOut[r])
+			}
+		}
+	} else if len(word) <= m.words.maxLen {
 		if id := m.words.get(word); id >= 0 {
 			sc.lastUnk = false
 			return append(out, id)
