@@ -387,9 +387,14 @@ func preForName(name string) (p preTokenizer, ignoreMerges, nfc, cleanup bool) {
 	case "gpt-4o":
 		return split(matchO200k), false, false, false
 	case "deepseek-v3":
-		return &seqPre{steps: []preTokenizer{split(matchDigits(3)), split(matchDeepseekCJK), split(matchDeepseekMain)}}, false, false, false
+		return &seqPre{steps: []preTokenizer{
+			&splitPre{f: cachedRunFinder(patDigits3, matchDigits(3)), behavior: bIsolated},
+			&splitPre{f: cachedRunFinder(patDSCJK, matchDeepseekCJK), behavior: bIsolated},
+			split(matchDeepseekMain)}}, false, false, false
 	case "exaone", "minerva-7b":
-		return &seqPre{steps: []preTokenizer{split(matchDigits(1)), split(matchGPT2)}}, false, false, true
+		return &seqPre{steps: []preTokenizer{
+			&splitPre{f: cachedRunFinder(patDigits1, matchDigits(1)), behavior: bIsolated},
+			split(matchGPT2)}}, false, false, true
 	case "deepseek-llm", "deepseek-coder", "command-r":
 		cleanup = false
 	}

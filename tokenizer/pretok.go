@@ -202,8 +202,77 @@ func translateRegex(p string) (regexFinder, error) {
 	return f, nil
 }
 
+// runFinder finds matches of a pattern that is a run of one character
+// class (\p{N}{1,3}, a set of CJK ranges): it skips, without decoding,
+// every byte that cannot begin a character of the class.
+type runFinder struct {
+	m     matchFunc
+	first *[256]bool
+}
+
+// newRunFinder marks the first bytes of every BMP character m matches
+// alone, and every first byte of a four-byte character.
+func newRunFinder(m matchFunc) runFinder {
+	f := runFinder{m: m, first: new([256]bool)}
+	for b := 0xF0; b <= 0xF4; b++ {
+		f.first[b] = true
+	}
+	var buf [utf8.UTFMax]byte
+	for r := rune(0); r < 0x10000; r++ {
+		if r >= 0xD800 && r < 0xE000 {
+			continue
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		if f.first[buf[0]] {
+			continue
+		}
+		if c := string(buf[:n]); m(c, 0) == n {
+			f.first[buf[0]] = true
+		}
+	}
+	return f
+}
+
+func (f runFinder) find(s string, from int) (int, int) {
+	for i := from; i < len(s); i++ {
+		b := s[i]
+		if !f.first[b] {
+			continue // a byte no match starts with, or inside a character
+		}
+		if e := f.m(s, i); e > i {
+			return i, e
+		}
+		if b >= utf8.RuneSelf {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w - 1
+		}
+	}
+	return -1, -1
+}
+
+var (
+	runFindersMu sync.Mutex
+	runFinders   = map[string]runFinder{}
+)
+
+// cachedRunFinder builds the run finder for a known pattern once.
+func cachedRunFinder(pattern string, m matchFunc) runFinder {
+	runFindersMu.Lock()
+	defer runFindersMu.Unlock()
+	f, ok := runFinders[pattern]
+	if !ok {
+		f = newRunFinder(m)
+		runFinders[pattern] = f
+	}
+	return f
+}
+
 // newFinder picks a scanner for a regex pattern.
 func newFinder(regex string) (finder, error) {
+	switch regex {
+	case patDigits3, patDigits1, patDSCJK:
+		return cachedRunFinder(regex, knownPattern(regex)), nil
+	}
 	if m := knownPattern(regex); m != nil {
 		return scanFinder{m}, nil
 	}

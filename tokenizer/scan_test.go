@@ -94,3 +94,23 @@ func TestJSONL(t *testing.T) {
 		t.Error("tokenize without text: no error")
 	}
 }
+
+// TestRunFinder checks the byte-skipping finders against the plain scan.
+func TestRunFinder(t *testing.T) {
+	inputs := []string{
+		"", "abc", "12345", "a1b22c333d4444", "오늘 3월 14일", "١٢٣٤ and ５６", "漢字かなカナ한글", "x\xff1\xe4", "\xe4\xb8", "𝟘𝟙𝟚 😀 ²³",
+	}
+	for _, pat := range []string{patDigits3, patDigits1, patDSCJK} {
+		m := knownPattern(pat)
+		fast, slow := newRunFinder(m), scanFinder{m}
+		for _, in := range inputs {
+			for from := 0; from <= len(in); from++ {
+				a1, b1 := fast.find(in, from)
+				a2, b2 := slow.find(in, from)
+				if a1 != a2 || b1 != b2 {
+					t.Fatalf("%q on %+q from %d: got (%d,%d), want (%d,%d)", pat, in, from, a1, b1, a2, b2)
+				}
+			}
+		}
+	}
+}
