@@ -73,16 +73,19 @@ func isASCII(s string) bool {
 
 var (
 	nfcOnce sync.Once
-	// nfcInert has bit r set for each BMP rune that NFC leaves alone and
+	// nfcInert has bit r set for each rune below nfcInertLimit (the BMP and
+	// plane 1, where emoji live) that NFC leaves alone and
 	// that never combines with or reorders against the rune before it.
 	// Text made only of such runes is already in NFC.
 	nfcInert []uint64
 )
 
+const nfcInertLimit = 0x20000
+
 func initNFCInert() {
-	nfcInert = make([]uint64, 0x10000/64)
+	nfcInert = make([]uint64, nfcInertLimit/64)
 	var buf [utf8.UTFMax]byte
-	for r := rune(0); r < 0x10000; r++ {
+	for r := rune(0); r < nfcInertLimit; r++ {
 		if r >= 0xD800 && r < 0xE000 {
 			continue
 		}
@@ -110,7 +113,7 @@ func nfcStable(s string) bool {
 			continue
 		}
 		r, w := utf8.DecodeRuneInString(s[i:])
-		if r >= 0x10000 || r == utf8.RuneError || nfcInert[r/64]&(1<<(r%64)) == 0 {
+		if r >= nfcInertLimit || r == utf8.RuneError || nfcInert[r/64]&(1<<(r%64)) == 0 {
 			return false
 		}
 		i += w
