@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -221,6 +223,10 @@ func TestBrowser(t *testing.T) {
 	evalBool := func(expr string) act { return into(chromedp.Evaluate[bool](expr), &ok) }
 	evalText := func(expr string) act { return into(chromedp.Evaluate[string](expr), &text) }
 	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	desktop := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	})
 	selectValue := func(sel, v string) act {
 		return js(fmt.Sprintf(`(e => { e.value = %q; e.dispatchEvent(new Event('change')); })(document.querySelector(%q))`, v, sel))
 	}
@@ -385,7 +391,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css("#theme-btn")),
 		until(`document.documentElement.dataset.theme === 'light'`),
 		shot("07-phone-light"),
-		chromedp.ResetViewport(),
+		desktop,
 	)
 
 	// The usage dashboard counts the requests just made.
@@ -413,7 +419,7 @@ func TestBrowser(t *testing.T) {
 		phone,
 		chromedp.Sleep(200*time.Millisecond),
 		shot("10-usage-phone"),
-		chromedp.ResetViewport(),
+		desktop,
 	)
 	if !ok {
 		t.Error("usage charts or CSV link missing")

@@ -112,16 +112,21 @@
     modelTable();
   }
 
+  // niceMax rounds a chart's top up so that its four grid steps are
+  // round numbers (1, 2 or 5 times a power of ten).
   function niceMax(v) {
-    if (!(v > 0)) return 1;
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    var n = v / p;
-    return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * p;
+    if (!(v > 0)) return 4;
+    var raw = v / 4;
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var n = raw / p;
+    var step = (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * p;
+    if (v >= 4 && step < 1) step = 1;
+    return step * 4;
   }
 
-  var W = 640;
+  var W = 520;
   var H = 220;
-  var PAD = { l: 56, r: 12, t: 12, b: 36 };
+  var PAD = { l: 52, r: 12, t: 12, b: 34 };
 
   function frame(box, label, max, rows) {
     box.textContent = '';
@@ -134,14 +139,15 @@
       var y = PAD.t + ih - ih * k / 4;
       s.appendChild(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: 'grid' }));
       var tx = svg('text', { x: PAD.l - 6, y: y + 4, class: 'axis', 'text-anchor': 'end' });
-      tx.textContent = N.fmtNum(max * k / 4, max < 10 ? 1 : 0);
+      tx.textContent = N.fmtNum(max * k / 4, max < 4 ? 1 : 0);
       s.appendChild(tx);
     }
     var n = rows.length;
-    var step = Math.max(1, Math.ceil(n / 8));
+    var step = Math.max(1, Math.ceil(n / 6));
     var iw = W - PAD.l - PAD.r;
     rows.forEach(function (r, i) {
-      if (i % step !== 0 && i !== n - 1) return;
+      // Every step-th period, and the last one when it is not crowded.
+      if (i % step !== 0 && !(i === n - 1 && (n - 1) % step > step / 2)) return;
       var x = PAD.l + iw * (i + 0.5) / n;
       var lt = svg('text', { x: x, y: H - PAD.b + 16, class: 'axis', 'text-anchor': 'middle' });
       lt.textContent = periodName(report.period, r.start, false);
