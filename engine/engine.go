@@ -22,6 +22,10 @@ type Config struct {
 	BlockSize      int   // tokens per block (default 16)
 	Context        int   // max positions per sequence (default the model's context length, capped by KV memory)
 	Threads        int   // model threads (default NumCPU)
+	// KVType is the KV cache element type: f32, f16 or q8_0; empty chooses
+	// f16 below model.AutoKVThreshold positions of context and q8_0 from
+	// there on (see model.ResolveKVType).
+	KVType model.KVType
 }
 
 // Defaults.
@@ -92,7 +96,12 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Engine, error) 
 			cfg.Context = DefaultContext
 		}
 	}
-	perBlock := kvcache.BytesPerBlock(c, cfg.BlockSize)
+	kvType, err := model.ResolveKVType(c, cfg.KVType, cfg.Context)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	cfg.KVType = kvType
+	perBlock := kvcache.BytesPerBlock(c, kvType, cfg.BlockSize)
 	if cfg.KVMemory <= 0 {
 		cfg.KVMemory = defaultKVMemory(perBlock, cfg)
 	}
@@ -109,7 +118,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Engine, error) 
 	if cfg.Context < 2 {
 		return nil, fmt.Errorf("engine: a context of %d positions is too small", cfg.Context)
 	}
-	pool, err := kvcache.New(c, cfg.BlockSize, int(blocks), cfg.MaxRunning)
+	pool, err := kvcache.New(c, kvType, cfg.BlockSize, int(blocks), cfg.MaxRunning)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

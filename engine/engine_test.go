@@ -108,6 +108,10 @@ func newEngineWith(t testing.TB, path string, tok *tokenizer.Tokenizer, cfg Conf
 	if cfg.Threads == 0 {
 		cfg.Threads = 2
 	}
+	if cfg.KVType == "" {
+		// Exact comparisons with the dense float32 cache of Generate.
+		cfg.KVType = model.KVF32
+	}
 	e, err := New(m, tok, cfg)
 	if err != nil {
 		t.Fatal(err)

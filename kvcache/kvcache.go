@@ -2,10 +2,15 @@
 // blocks, a block table per sequence slot, and an automatic prefix cache of
 // full blocks keyed by a hash chain over their tokens.
 //
-// A Pool implements model.KVCache. It is not safe for concurrent mutation:
-// one goroutine (the engine's step loop) allocates and releases blocks, and
-// KV may be called concurrently only while no mutation is in progress (that
-// is, during a forward step).
+// A Pool implements model.KVCache, storing rows as float32, float16 or Q8_0
+// (see model.KVType). It is not safe for concurrent mutation: one goroutine
+// (the engine's step loop) allocates and releases blocks and stores rows,
+// and Span may be called concurrently only while no mutation is in progress
+// (that is, during a forward step's attention).
+//
+// Every block holds its positions for all layers, so sliding-window layers
+// keep positions they no longer read (attention never reads outside a
+// layer's window); model.MemoryPlan reports how much that is.
 package kvcache
 
 import (
@@ -49,9 +54,10 @@ func BlockHash(salt string, parent Hash, tokens []int32) Hash {
 	return v
 }
 
-// BytesPerBlock is the memory one block of blockSize tokens takes for c.
-func BytesPerBlock(c *model.Config, blockSize int) int64 {
-	return int64(c.Layers) * int64(blockSize) * int64(c.KVDim()+c.KVHeads*c.ValueDim) * 4
+// BytesPerBlock is the memory one block of blockSize tokens takes for c in
+// element type t.
+func BytesPerBlock(c *model.Config, t model.KVType, blockSize int) int64 {
+	return int64(c.Layers) * int64(blockSize) * int64(t.RowBytes(c.KVDim())+t.RowBytes(c.KVHeads*c.ValueDim))
 }
 
 // Stats counts the pool's blocks.
@@ -64,11 +70,13 @@ type Stats struct {
 const none = -1
 
 // Pool is a paged KV cache. Block b holds, for every layer, blockSize token
-// slots of keys and of values; element storage is float32 for now.
+// slots of keys and of values, encoded in the pool's element type.
 type Pool struct {
+	t                      model.KVType
 	layers, kDim, vDim, bs int
-	layerK, layerV         int // floats per block per layer
-	k, v                   []float32
+	kRow, vRow             int // bytes per row
+	layerK, layerV         int // bytes per block per layer
+	k, v                   []byte
 
 	ref    []int32
 	hash   []Hash // 0 = not in the prefix cache
@@ -86,22 +94,30 @@ type Pool struct {
 	tables [][]int32 // per sequence slot
 }
 
-// New makes a pool of numBlocks blocks of blockSize tokens for c, with room
-// for seqs sequence slots.
-func New(c *model.Config, blockSize, numBlocks, seqs int) (*Pool, error) {
+// New makes a pool of numBlocks blocks of blockSize tokens for c, with
+// element type t (f32, f16 or q8_0; q8_0 needs head sizes that are multiples
+// of 32), with room for seqs sequence slots.
+func New(c *model.Config, t model.KVType, blockSize, numBlocks, seqs int) (*Pool, error) {
 	if blockSize <= 0 || numBlocks <= 0 || seqs <= 0 {
 		return nil, fmt.Errorf("kvcache: block size %d, %d blocks and %d sequences must all be positive", blockSize, numBlocks, seqs)
 	}
+	if t == "" {
+		return nil, errors.New("kvcache: no element type given")
+	}
+	if _, err := model.ResolveKVType(c, t, 0); err != nil {
+		return nil, fmt.Errorf("kvcache: %w", err)
+	}
 	kDim, vDim := c.KVDim(), c.KVHeads*c.ValueDim
-	p := &Pool{layers: c.Layers, kDim: kDim, vDim: vDim, bs: blockSize,
-		layerK: blockSize * kDim, layerV: blockSize * vDim}
+	p := &Pool{t: t, layers: c.Layers, kDim: kDim, vDim: vDim, bs: blockSize,
+		kRow: t.RowBytes(kDim), vRow: t.RowBytes(vDim)}
+	p.layerK, p.layerV = blockSize*p.kRow, blockSize*p.vRow
 	nk := int64(numBlocks) * int64(c.Layers) * int64(p.layerK)
 	nv := int64(numBlocks) * int64(c.Layers) * int64(p.layerV)
-	if nk <= 0 || nv <= 0 || nk > 1<<40 || nv > 1<<40 {
+	if nk <= 0 || nv <= 0 || nk > 1<<42 || nv > 1<<42 {
 		return nil, fmt.Errorf("kvcache: %d blocks of %d tokens are too large or empty for this model", numBlocks, blockSize)
 	}
-	p.k = make([]float32, nk)
-	p.v = make([]float32, nv)
+	p.k = model.AllocKV(nk)
+	p.v = model.AllocKV(nv)
 	p.ref = make([]int32, numBlocks)
 	p.hash = make([]Hash, numBlocks)
 	p.parent = make([]Hash, numBlocks)
@@ -137,14 +153,29 @@ func (p *Pool) Available() int { return len(p.free) + p.lruLen }
 // Table returns the block table of a sequence slot (read only).
 func (p *Pool) Table(seq int) []int32 { return p.tables[seq] }
 
-// KV returns the key and value slots of (layer, seq, pos). The block holding
-// pos must have been allocated.
-func (p *Pool) KV(layer, seq, pos int) (k, v []float32) {
+// KVType is the pool's element type.
+func (p *Pool) KVType() model.KVType { return p.t }
+
+// Store encodes the key and value rows of (layer, seq, pos). The block
+// holding pos must have been allocated.
+func (p *Pool) Store(layer, seq, pos int, k, v []float32) {
+	ko, vo := p.offsets(layer, seq, pos)
+	model.EncodeKVRow(p.t, p.k[ko:ko+p.kRow], k[:p.kDim])
+	model.EncodeKVRow(p.t, p.v[vo:vo+p.vRow], v[:p.vDim])
+}
+
+// Span returns the rows of (layer, seq) from position from up to to or the
+// end of the block holding from, whichever comes first.
+func (p *Pool) Span(layer, seq, from, to int) (k, v []byte, n int) {
+	n = min(to-from, p.bs-from%p.bs)
+	ko, vo := p.offsets(layer, seq, from)
+	return p.k[ko : ko+n*p.kRow], p.v[vo : vo+n*p.vRow], n
+}
+
+func (p *Pool) offsets(layer, seq, pos int) (ko, vo int) {
 	b := int(p.tables[seq][pos/p.bs])
 	off := pos % p.bs
-	ko := (b*p.layers+layer)*p.layerK + off*p.kDim
-	vo := (b*p.layers+layer)*p.layerV + off*p.vDim
-	return p.k[ko : ko+p.kDim : ko+p.kDim], p.v[vo : vo+p.vDim : vo+p.vDim]
+	return (b*p.layers+layer)*p.layerK + off*p.kRow, (b*p.layers+layer)*p.layerV + off*p.vRow
 }
 
 func (p *Pool) lruRemove(b int32) {

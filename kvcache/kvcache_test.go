@@ -2,9 +2,11 @@ package kvcache
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/nuri-ai/nuri/model"
+	"github.com/nuri-ai/nuri/tensor"
 )
 
 func testConfig() *model.Config {
@@ -37,53 +39,92 @@ func fill(t *testing.T, p *Pool, seq int, salt string, tokens []int32) {
 func TestNewErrors(t *testing.T) {
 	c := testConfig()
 	for _, tc := range []struct{ bs, blocks, seqs int }{{0, 4, 1}, {4, 0, 1}, {4, 4, 0}, {-1, 4, 1}} {
-		if _, err := New(c, tc.bs, tc.blocks, tc.seqs); err == nil {
+		if _, err := New(c, model.KVF32, tc.bs, tc.blocks, tc.seqs); err == nil {
 			t.Errorf("New(%d, %d, %d): no error", tc.bs, tc.blocks, tc.seqs)
 		}
 	}
 }
 
 func TestKVSlotsAreDistinct(t *testing.T) {
+	for _, kt := range []model.KVType{model.KVF32, model.KVF16} {
+		c := testConfig()
+		p, err := New(c, kt, 4, 8, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := 0; seq < 2; seq++ {
+			if err := p.Reserve(seq, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Store a distinct value everywhere, then read it back.
+		val := func(l, s, pos int) float32 { return float32(l*1000 + s*100 + pos) }
+		k, v := make([]float32, c.KVDim()), make([]float32, c.KVHeads*c.ValueDim)
+		for l := 0; l < c.Layers; l++ {
+			for s := 0; s < 2; s++ {
+				for pos := 0; pos < 10; pos++ {
+					for i := range k {
+						k[i] = val(l, s, pos)
+					}
+					for i := range v {
+						v[i] = -val(l, s, pos)
+					}
+					p.Store(l, s, pos, k, v)
+				}
+			}
+		}
+		kr, vr := kt.RowBytes(c.KVDim()), kt.RowBytes(c.KVHeads*c.ValueDim)
+		for l := 0; l < c.Layers; l++ {
+			for s := 0; s < 2; s++ {
+				for pos := 0; pos < 10; {
+					kb, vb, n := p.Span(l, s, pos, 10)
+					if want := min(10-pos, 4-pos%4); n != want || len(kb) != n*kr || len(vb) != n*vr {
+						t.Fatalf("%s: span from %d: %d rows, %d and %d bytes", kt, pos, n, len(kb), len(vb))
+					}
+					for j := 0; j < n; j++ {
+						got, gotV := make([]float32, c.KVDim()), make([]float32, c.KVHeads*c.ValueDim)
+						decode(kt, got, kb[j*kr:])
+						decode(kt, gotV, vb[j*vr:])
+						if got[0] != val(l, s, pos+j) || got[len(got)-1] != val(l, s, pos+j) || gotV[len(gotV)-1] != -val(l, s, pos+j) {
+							t.Fatalf("%s: layer %d seq %d pos %d overwritten: %v %v", kt, l, s, pos+j, got, gotV)
+						}
+					}
+					pos += n
+				}
+			}
+		}
+		if st := p.Stats(); st.Used != 6 || st.Total != 8 {
+			t.Errorf("stats %+v, want 6 used of 8", st)
+		}
+	}
+}
+
+// decode widens a row of small integers stored as f32 or f16.
+func decode(kt model.KVType, dst []float32, src []byte) {
+	for i := range dst {
+		if kt == model.KVF16 {
+			dst[i] = tensor.F16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
+		} else {
+			dst[i] = math.Float32frombits(uint32(src[4*i]) | uint32(src[4*i+1])<<8 | uint32(src[4*i+2])<<16 | uint32(src[4*i+3])<<24)
+		}
+	}
+}
+
+func TestNewTypes(t *testing.T) {
 	c := testConfig()
-	p, err := New(c, 4, 8, 2)
+	if _, err := New(c, model.KVQ8, 4, 4, 1); err == nil {
+		t.Error("q8_0 with head size 4: no error")
+	}
+	if _, err := New(c, "", 4, 4, 1); err == nil {
+		t.Error("no type: no error")
+	}
+	c = &model.Config{Layers: 1, KVHeads: 2, HeadDim: 64, ValueDim: 64}
+	p, err := New(c, model.KVQ8, 4, 4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for seq := 0; seq < 2; seq++ {
-		if err := p.Reserve(seq, 10); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Write a distinct value everywhere, then read it back.
-	val := func(l, s, pos int) float32 { return float32(l*1000 + s*100 + pos) }
-	for l := 0; l < c.Layers; l++ {
-		for s := 0; s < 2; s++ {
-			for pos := 0; pos < 10; pos++ {
-				k, v := p.KV(l, s, pos)
-				if len(k) != c.KVDim() || len(v) != c.KVHeads*c.ValueDim {
-					t.Fatalf("slot sizes %d, %d", len(k), len(v))
-				}
-				for i := range k {
-					k[i] = val(l, s, pos)
-				}
-				for i := range v {
-					v[i] = -val(l, s, pos)
-				}
-			}
-		}
-	}
-	for l := 0; l < c.Layers; l++ {
-		for s := 0; s < 2; s++ {
-			for pos := 0; pos < 10; pos++ {
-				k, v := p.KV(l, s, pos)
-				if k[0] != val(l, s, pos) || k[len(k)-1] != val(l, s, pos) || v[len(v)-1] != -val(l, s, pos) {
-					t.Fatalf("layer %d seq %d pos %d overwritten", l, s, pos)
-				}
-			}
-		}
-	}
-	if st := p.Stats(); st.Used != 6 || st.Total != 8 {
-		t.Errorf("stats %+v, want 6 used of 8", st)
+	if p.KVType() != model.KVQ8 {
+		t.Errorf("type %s", p.KVType())
 	}
 }
 
@@ -104,7 +145,7 @@ func TestPrefixMatch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := New(c, 4, 8, 2)
+			p, err := New(c, model.KVF32, 4, 8, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +169,7 @@ func TestPrefixMatch(t *testing.T) {
 
 func TestLRUEviction(t *testing.T) {
 	c := testConfig()
-	p, err := New(c, 2, 4, 1)
+	p, err := New(c, model.KVF32, 2, 4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +203,7 @@ func TestLRUEviction(t *testing.T) {
 
 func TestTruncateAndDuplicateCommit(t *testing.T) {
 	c := testConfig()
-	p, err := New(c, 2, 8, 2)
+	p, err := New(c, model.KVF32, 2, 8, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +225,16 @@ func TestTruncateAndDuplicateCommit(t *testing.T) {
 
 func TestBytesPerBlock(t *testing.T) {
 	c := testConfig()
-	// 2 layers × 16 tokens × (8 key + 6 value floats) × 4 bytes.
-	if got := BytesPerBlock(c, 16); got != 2*16*14*4 {
-		t.Errorf("BytesPerBlock = %d", got)
+	// 2 layers × 16 tokens × (8 key + 6 value floats) × 4 or 2 bytes.
+	if got := BytesPerBlock(c, model.KVF32, 16); got != 2*16*14*4 {
+		t.Errorf("BytesPerBlock f32 = %d", got)
+	}
+	if got := BytesPerBlock(c, model.KVF16, 16); got != 2*16*14*2 {
+		t.Errorf("BytesPerBlock f16 = %d", got)
+	}
+	// Head sizes of 64: 2 heads × 2 blocks of 34 bytes per row.
+	c = &model.Config{Layers: 1, KVHeads: 2, HeadDim: 64, ValueDim: 64}
+	if got := BytesPerBlock(c, model.KVQ8, 16); got != 16*2*(2*2*34) {
+		t.Errorf("BytesPerBlock q8_0 = %d", got)
 	}
 }

@@ -1,49 +1,320 @@
 package model
 
-import "github.com/nuri-ai/nuri/kernels"
+import (
+	"math"
 
-// attend computes attention for task = (token, KV head): softmax(q·Kᵀ·scale)
-// over the token's visible positions, times V, for the query heads that
-// share the KV head.
-func (m *Model) attend(task, thread int) {
+	"github.com/nuri-ai/nuri/kernels"
+)
+
+// Attention over the KV cache, tiled in the manner of flash attention: the
+// queries of up to tileTokens consecutive tokens of one sequence that share
+// a KV head form a tile, the tile walks the visible keys in blocks of up to
+// keyBlock positions, and each query row keeps a running maximum, a running
+// sum and a rescaled output accumulator (online softmax). No score matrix
+// longer than one key block is ever held, whatever the context.
+//
+// Each key block is widened to float32 once per tile (F16 and Q8_0 caches;
+// an F32 cache is read in place) and its values are transposed, so that both
+// q·k and the probability-weighted value sum are float32 dot products over
+// contiguous memory.
+//
+// Work is split into tasks of (tile, KV head), longest tiles first. When a
+// step has too few such tasks to keep every thread busy (decoding one or two
+// sequences at depth), each is further split over key ranges whose partial
+// results are merged afterwards.
+
+const (
+	tileTokens = 16   // queries per tile, per query head
+	keyBlock   = 64   // keys per block
+	minPart    = 2048 // fewest keys worth a separate key-range task
+)
+
+// attnTile is a run of batch tokens of one sequence at consecutive positions.
+type attnTile struct {
+	first, n int // batch indices first … first+n-1
+	seq, pos int // sequence and position of the first token
+	lo       int // first key position any of its queries sees
+}
+
+// attnScratch is one thread's working memory.
+type attnScratch struct {
+	q      []float32 // rows × HeadDim, pre-scaled queries
+	kf, vf []float32 // keyBlock × HeadDim keys, keyBlock × ValueDim values
+	vt     []float32 // ValueDim × keyBlock, transposed values
+	s      []float32 // keyBlock scores / probabilities
+	m, l   []float32 // per row: running max and sum
+	acc    []float32 // rows × ValueDim
+}
+
+// attnState holds the arguments of the current layer's attention tasks.
+type attnState struct {
+	layer   int
+	b       *Batch
+	kv      KVCache
+	tiles   []attnTile
+	parts   int
+	rows    int       // query rows per tile: tileTokens · group
+	partBuf []float32 // per task when parts > 1: m, l (rows each), acc (rows × ValueDim)
+	scratch []attnScratch
+	task    func(task, thread int)
+	merge   func(task, thread int)
+}
+
+// attention computes s.att for every token of the batch at layer l, whose
+// keys and values are already stored in kv.
+func (m *Model) attention(l int, b *Batch, kv KVCache) {
 	c := &m.Config
-	s := &m.s
-	l, b, kv := s.attnLayer, s.attnBatch, s.attnKV
-	qDim := c.Heads * c.HeadDim
+	a := &m.s.attn
 	group := c.Heads / c.KVHeads
+	if a.task == nil {
+		a.task, a.merge = m.attendTask, m.mergeTask
+	}
+	a.rows = tileTokens * group
+	if len(a.scratch) < m.pool.Threads() {
+		a.scratch = make([]attnScratch, m.pool.Threads())
+	}
+	for i := range a.scratch {
+		sc := &a.scratch[i]
+		sc.q = grow(sc.q, a.rows*c.HeadDim)
+		sc.kf = grow(sc.kf, keyBlock*c.HeadDim)
+		sc.vf = grow(sc.vf, keyBlock*c.ValueDim)
+		sc.vt = grow(sc.vt, keyBlock*c.ValueDim)
+		sc.s = grow(sc.s, keyBlock)
+		sc.m = grow(sc.m, a.rows)
+		sc.l = grow(sc.l, a.rows)
+		sc.acc = grow(sc.acc, a.rows*c.ValueDim)
+	}
+
+	// Tiles, and the longest key span among them.
 	window := c.Window(l)
-	i, g := task/c.KVHeads, task%c.KVHeads
-	pos, seq := int(b.Pos[i]), int(b.Seq[i])
-	start := 0
-	if window > 0 && pos-window+1 > start {
-		start = pos - window + 1
+	a.tiles = a.tiles[:0]
+	longest := 0
+	for i := 0; i < len(b.Tokens); {
+		t := attnTile{first: i, n: 1, seq: int(b.Seq[i]), pos: int(b.Pos[i])}
+		for i+t.n < len(b.Tokens) && t.n < tileTokens && int(b.Seq[i+t.n]) == t.seq && int(b.Pos[i+t.n]) == t.pos+t.n {
+			t.n++
+		}
+		if window > 0 {
+			t.lo = max(0, t.pos-window+1)
+		}
+		longest = max(longest, t.pos+t.n-t.lo)
+		a.tiles = append(a.tiles, t)
+		i += t.n
 	}
-	span := pos - start + 1
-	need := span * group
-	if cap(s.scores[thread]) < need {
-		s.scores[thread] = make([]float32, need+need/2)
+
+	tasks := len(a.tiles) * c.KVHeads
+	a.parts = 1
+	if want := 4 * m.pool.Threads(); tasks < want && longest >= 2*minPart {
+		a.parts = min((want+tasks-1)/tasks, longest/minPart)
 	}
-	scores := s.scores[thread][:need]
-	q := s.q[i*qDim:]
-	for j := 0; j < span; j++ {
-		kj, _ := kv.KV(l, seq, start+j)
-		kh := kj[g*c.HeadDim : (g+1)*c.HeadDim]
-		for h := 0; h < group; h++ {
-			qh := q[(g*group+h)*c.HeadDim : (g*group+h+1)*c.HeadDim]
-			scores[h*span+j] = kernels.Dot(qh, kh) * c.AttnScale
+	a.layer, a.b, a.kv = l, b, kv
+	if a.parts == 1 {
+		m.pool.Run(tasks, a.task)
+	} else {
+		per := a.rows * (2 + c.ValueDim)
+		a.partBuf = grow(a.partBuf, tasks*a.parts*per)
+		m.pool.Run(tasks*a.parts, a.task)
+		m.pool.Run(tasks, a.merge)
+	}
+	a.b, a.kv = nil, nil
+}
+
+// attendTask runs one (tile, KV head, key range) task.
+func (m *Model) attendTask(task, thread int) {
+	c := &m.Config
+	a := &m.s.attn
+	sc := &a.scratch[thread]
+	part := task % a.parts
+	th := task / a.parts
+	// Longest tiles (latest positions) first: they are the slowest.
+	ti := len(a.tiles) - 1 - th/c.KVHeads
+	g := th % c.KVHeads
+	t := &a.tiles[ti]
+	group := c.Heads / c.KVHeads
+	rows := t.n * group
+
+	// Pre-scaled queries, row r = token·group + head.
+	qDim := c.Heads * c.HeadDim
+	for k := 0; k < t.n; k++ {
+		src := m.s.q[(t.first+k)*qDim+g*group*c.HeadDim:][:group*c.HeadDim]
+		dst := sc.q[k*group*c.HeadDim:][:group*c.HeadDim]
+		for j, v := range src {
+			dst[j] = v * c.AttnScale
 		}
 	}
-	for h := 0; h < group; h++ {
-		sc := scores[h*span : (h+1)*span]
-		if c.AttnSoftcap != 0 {
-			softcap(sc, c.AttnSoftcap)
+	ninf := float32(math.Inf(-1))
+	for r := 0; r < rows; r++ {
+		sc.m[r], sc.l[r] = ninf, 0
+	}
+	clear(sc.acc[:rows*c.ValueDim])
+
+	lo, hi := t.lo, t.pos+t.n
+	if a.parts > 1 {
+		span := hi - lo
+		per := (span + a.parts - 1) / a.parts
+		per = (per + keyBlock - 1) / keyBlock * keyBlock
+		lo, hi = min(lo+part*per, hi), min(lo+(part+1)*per, hi)
+	}
+	m.attendRange(t, g, lo, hi, sc)
+
+	if a.parts == 1 {
+		for r := 0; r < rows; r++ {
+			k, h := r/group, r%group
+			out := m.s.att[((t.first+k)*c.Heads+g*group+h)*c.ValueDim:][:c.ValueDim]
+			acc := sc.acc[r*c.ValueDim:][:c.ValueDim]
+			inv := 1 / sc.l[r]
+			for d := range out {
+				out[d] = acc[d] * inv
+			}
 		}
-		softmax(sc)
-		out := s.att[(i*c.Heads+g*group+h)*c.ValueDim : (i*c.Heads+g*group+h+1)*c.ValueDim]
+		return
+	}
+	buf := a.partBuf[task*a.rows*(2+c.ValueDim):]
+	copy(buf[:rows], sc.m[:rows])
+	copy(buf[a.rows:a.rows+rows], sc.l[:rows])
+	copy(buf[2*a.rows:2*a.rows+rows*c.ValueDim], sc.acc[:rows*c.ValueDim])
+}
+
+// mergeTask combines the key-range parts of one (tile, KV head).
+func (m *Model) mergeTask(th, _ int) {
+	c := &m.Config
+	a := &m.s.attn
+	ti := len(a.tiles) - 1 - th/c.KVHeads
+	g := th % c.KVHeads
+	t := &a.tiles[ti]
+	group := c.Heads / c.KVHeads
+	per := a.rows * (2 + c.ValueDim)
+	for r := 0; r < t.n*group; r++ {
+		mx := float32(math.Inf(-1))
+		for p := 0; p < a.parts; p++ {
+			mx = max(mx, a.partBuf[(th*a.parts+p)*per+r])
+		}
+		k, h := r/group, r%group
+		out := m.s.att[((t.first+k)*c.Heads+g*group+h)*c.ValueDim:][:c.ValueDim]
 		clear(out)
-		for j := 0; j < span; j++ {
-			_, vj := kv.KV(l, seq, start+j)
-			kernels.AXPY(sc[j], vj[g*c.ValueDim:(g+1)*c.ValueDim], out)
+		var sum float32
+		for p := 0; p < a.parts; p++ {
+			buf := a.partBuf[(th*a.parts+p)*per:]
+			if buf[a.rows+r] == 0 {
+				continue // this part saw no key of the row
+			}
+			w := expf(buf[r] - mx)
+			sum += w * buf[a.rows+r]
+			kernels.AXPY(w, buf[2*a.rows+r*c.ValueDim:][:c.ValueDim], out)
+		}
+		inv := 1 / sum
+		for d := range out {
+			out[d] *= inv
 		}
 	}
+}
+
+// attendRange folds the keys [lo, hi) into the tile's running softmax state
+// for KV head g.
+func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
+	c := &m.Config
+	a := &m.s.attn
+	kvt := a.kv.KVType()
+	group := c.Heads / c.KVHeads
+	hd, vd := c.HeadDim, c.ValueDim
+	kDim, vDim := c.KVDim(), c.KVHeads*vd
+	kRow, vRow := kvt.RowBytes(kDim), kvt.RowBytes(vDim)
+	kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
+	window := c.Window(a.layer)
+	softcap := c.AttnSoftcap
+	for from := lo; from < hi; {
+		kb, vb, n := a.kv.Span(a.layer, t.seq, from, min(from+keyBlock, hi))
+		// Keys: row j of head g at keys[j*kStride:].
+		keys, kStride := sc.kf, hd
+		if kvt == KVF32 {
+			keys, kStride = f32View(kb)[g*hd:], kDim
+		} else {
+			decodeKVRows(kvt, sc.kf, kb, kOff, kRow, n, hd)
+		}
+		// Values, transposed: vt[d*n + j].
+		vals, vStride := sc.vf, vd
+		if kvt == KVF32 {
+			vals, vStride = f32View(vb)[g*vd:], vDim
+		} else {
+			decodeKVRows(kvt, sc.vf, vb, vOff, vRow, n, vd)
+		}
+		vt := sc.vt[:vd*n]
+		for j := 0; j < n; j++ {
+			row := vals[j*vStride:][:vd]
+			for d, x := range row {
+				vt[d*n+j] = x
+			}
+		}
+
+		for k := 0; k < t.n; k++ {
+			p := t.pos + k
+			jlo, jhi := 0, min(n, p-from+1)
+			if window > 0 {
+				jlo = max(0, p-window+1-from)
+			}
+			if jlo >= jhi {
+				continue
+			}
+			for h := 0; h < group; h++ {
+				r := k*group + h
+				q := sc.q[r*hd:][:hd]
+				s := sc.s[jlo:jhi]
+				bmax := float32(math.Inf(-1))
+				for j := range s {
+					x := kernels.Dot(q, keys[(jlo+j)*kStride:][:hd])
+					if softcap != 0 {
+						x = softcap * float32(math.Tanh(float64(x/softcap)))
+					}
+					s[j] = x
+					bmax = max(bmax, x)
+				}
+				mOld := sc.m[r]
+				acc := sc.acc[r*vd:][:vd]
+				if bmax > mOld {
+					if sc.l[r] != 0 {
+						corr := expf(mOld - bmax)
+						sc.l[r] *= corr
+						for d := range acc {
+							acc[d] *= corr
+						}
+					}
+					sc.m[r] = bmax
+				}
+				mx := sc.m[r]
+				var sum float32
+				for j, x := range s {
+					e := expf(x - mx)
+					s[j] = e
+					sum += e
+				}
+				sc.l[r] += sum
+				for d := range acc {
+					acc[d] += kernels.Dot(s, vt[d*n+jlo:][:len(s)])
+				}
+			}
+		}
+		from += n
+	}
+}
+
+// expf returns e^x for x ≤ 0 (the arguments of a stable softmax) to within a
+// few float32 ulps: x = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+// polynomial, times 2^k built in the exponent bits.
+func expf(x float32) float32 {
+	if x < -87 {
+		return 0
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693145751953125
+		ln2lo = 1.428606765330187045e-06
+	)
+	k := int32(x*log2e - 0.5)
+	if x > 0 {
+		k = int32(x*log2e + 0.5)
+	}
+	kf := float32(k)
+	r := x - kf*ln2hi - kf*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(k+127)<<23)
 }

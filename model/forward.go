@@ -20,20 +20,26 @@ type Model struct {
 	ropeGlobal        *rope
 	ropeLocal         *rope // sliding-window layers; == ropeGlobal when they share
 
-	attnTask func(task, thread int) // m.attend, bound once
-
 	closers []io.Closer
 	pool    *kernels.Pool
 	ownPool bool
 	s       scratch
 }
 
-// KVCache stores each layer's keys and values by (sequence, position). The
-// model writes the slots of the tokens it is given and reads earlier ones.
-// KV must return slices of Config.KVDim() (keys) and KVHeads·ValueDim (values)
-// floats that stay valid for the step; it is called from several goroutines.
+// KVCache stores each layer's keys and values by (sequence, position), in
+// rows of the cache's element type (see KVType.RowBytes). The model stores
+// the rows of the tokens it is given and reads earlier ones.
+//
+// Store encodes a key row of Config.KVDim() floats and a value row of
+// KVHeads·ValueDim floats; it is called from one goroutine. Span returns the
+// stored rows of consecutive positions from, from+1, … of (layer, seq): n ≥ 1
+// rows, stopping at to or where the cache's contiguous run ends, as slices
+// of n·RowBytes(KVDim()) and n·RowBytes(KVHeads·ValueDim) bytes that stay
+// valid for the step. Span is called from several goroutines at once.
 type KVCache interface {
-	KV(layer, seq, pos int) (k, v []float32)
+	KVType() KVType
+	Store(layer, seq, pos int, k, v []float32)
+	Span(layer, seq, from, to int) (k, v []byte, n int)
 }
 
 // Batch is one forward step: tokens from one or more sequences, each with its
@@ -86,16 +92,12 @@ type scratch struct {
 	o, gate, up, ffnOut []float32
 	qkv, gateUp         []float32
 	router              []float32
-	scores              [][]float32 // per thread
 	moeIdx              [][]int     // per expert: token indices
 	moeW                [][]float32 // per expert: routing weights
 	moeX, moeOut        []float32
 	order               []int
 
-	// Arguments of the attention tasks of the current layer.
-	attnLayer int
-	attnBatch *Batch
-	attnKV    KVCache
+	attn attnState // attention.go
 }
 
 func grow(s []float32, n int) []float32 {
@@ -137,12 +139,6 @@ func (m *Model) prepare(n int) {
 	}
 	if m.pool == nil {
 		m.pool, m.ownPool = kernels.NewPool(0), true
-	}
-	if m.attnTask == nil {
-		m.attnTask = m.attend
-	}
-	if len(s.scores) < m.pool.Threads() {
-		s.scores = make([][]float32, m.pool.Threads())
 	}
 }
 
@@ -283,15 +279,10 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 			rope.apply(q, c.Heads, c.HeadDim, int(b.Pos[i]))
 			rope.apply(k, c.KVHeads, c.HeadDim, int(b.Pos[i]))
 		}
-		ck, cv := kv.KV(l, int(b.Seq[i]), int(b.Pos[i]))
-		copy(ck, k)
-		copy(cv, s.v[i*vDim:(i+1)*vDim])
+		kv.Store(l, int(b.Seq[i]), int(b.Pos[i]), k, s.v[i*vDim:(i+1)*vDim])
 	}
 
-	// Attention, one task per (token, KV head).
-	s.attnLayer, s.attnBatch, s.attnKV = l, b, kv
-	m.pool.Run(n*c.KVHeads, m.attnTask)
-	s.attnBatch, s.attnKV = nil, nil
+	m.attention(l, b, kv)
 
 	m.matmul(s.o, w.o, s.att, n)
 	addBias(s.o, w.oBias, n)

@@ -1,33 +1,220 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// KV cache rows. A cache stores, for every (layer, sequence, position), one
+// key row of Config.KVDim() values and one value row of KVHeads·ValueDim
+// values, encoded in the cache's element type:
+//
+//   - f32: little-endian float32;
+//   - f16: IEEE binary16;
+//   - q8_0: blocks of 32 values, each a binary16 scale d followed by 32
+//     signed bytes q, the value being d·q (34 bytes per block).
+//
+// A head's slice of a row starts at head·RowBytes(head size), so Q8_0 needs
+// head sizes that are multiples of 32.
+
+// q8Block is the number of values per Q8_0 block.
+const q8Block = 32
+
+// RowBytes is the size of a row of n values in type t.
+func (t KVType) RowBytes(n int) int {
+	switch t {
+	case KVF16:
+		return 2 * n
+	case KVQ8:
+		return n / q8Block * (2 + q8Block)
+	}
+	return 4 * n
+}
+
+// ParseKVType reads a KV cache type name ("" and "auto" give "").
+func ParseKVType(s string) (KVType, error) {
+	switch KVType(s) {
+	case "", "auto":
+		return "", nil
+	case KVF32, KVF16, KVQ8:
+		return KVType(s), nil
+	case "q8":
+		return KVQ8, nil
+	}
+	return "", fmt.Errorf("model: unknown KV cache type %q (want f32, f16, q8_0 or auto)", s)
+}
+
+// AutoKVThreshold is the context from which the automatic KV type is Q8_0;
+// shorter contexts store F16.
+const AutoKVThreshold = 32768
+
+// ResolveKVType returns the KV type to use for c at a context of ctx
+// positions: t itself if set, otherwise F16 below AutoKVThreshold and Q8_0
+// from there on. Q8_0 needs head sizes that are multiples of 32; an explicit
+// request that cannot be met is an error, the automatic choice falls back to
+// F16.
+func ResolveKVType(c *Config, t KVType, ctx int) (KVType, error) {
+	q8ok := c.HeadDim%q8Block == 0 && c.ValueDim%q8Block == 0
+	switch t {
+	case "":
+		if ctx >= AutoKVThreshold && q8ok {
+			return KVQ8, nil
+		}
+		return KVF16, nil
+	case KVQ8:
+		if !q8ok {
+			return "", fmt.Errorf("model: a q8_0 KV cache needs head sizes that are multiples of %d, %s has %d and %d", q8Block, c.Name, c.HeadDim, c.ValueDim)
+		}
+		return t, nil
+	case KVF32, KVF16:
+		return t, nil
+	}
+	return "", fmt.Errorf("model: unknown KV cache type %q", t)
+}
+
+// EncodeKVRow writes the n values of src into dst in type t; dst must hold
+// t.RowBytes(n) bytes.
+func EncodeKVRow(t KVType, dst []byte, src []float32) {
+	switch t {
+	case KVF16:
+		dst = dst[:2*len(src)]
+		for i, v := range src {
+			h := tensor.F32ToF16(v)
+			dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+		}
+	case KVQ8:
+		for b := 0; b+q8Block <= len(src); b += q8Block {
+			x := src[b : b+q8Block]
+			out := dst[b/q8Block*(2+q8Block):][: 2+q8Block : 2+q8Block]
+			var amax float32
+			for _, v := range x {
+				amax = max(amax, abs32(v))
+			}
+			d := amax / 127
+			h := tensor.F32ToF16(d)
+			out[0], out[1] = byte(h), byte(h>>8)
+			var inv float32
+			if d != 0 {
+				inv = 1 / d
+			}
+			for i, v := range x {
+				out[2+i] = byte(int8(math.Round(float64(v * inv))))
+			}
+		}
+	default:
+		copy(f32View(dst)[:len(src)], src)
+	}
+}
+
+// decodeKVRows widens n rows of w values, read from rows of stride bytes in
+// src starting at byte off, into dst (n·w floats, row-major).
+func decodeKVRows(t KVType, dst []float32, src []byte, off, stride, n, w int) {
+	for j := 0; j < n; j++ {
+		row := src[off+j*stride:]
+		d := dst[j*w : (j+1)*w]
+		decodeKVRow(t, d, row)
+	}
+}
+
+// decodeKVRow widens the first len(dst) values of src.
+func decodeKVRow(t KVType, dst []float32, src []byte) {
+	switch t {
+	case KVF16:
+		src = src[:2*len(dst)]
+		for i := range dst {
+			dst[i] = tensor.F16ToF32(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
+		}
+	case KVQ8:
+		for b := 0; b < len(dst); b += q8Block {
+			in := src[b/q8Block*(2+q8Block):][: 2+q8Block : 2+q8Block]
+			d := tensor.F16ToF32(uint16(in[0]) | uint16(in[1])<<8)
+			out := dst[b : b+q8Block]
+			for i := range out {
+				out[i] = d * float32(int8(in[2+i]))
+			}
+		}
+	default:
+		copy(dst, f32View(src))
+	}
+}
+
+// f32View reinterprets b (4-byte aligned, as every cache allocates it) as
+// float32s.
+func f32View(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+// AllocKV returns n zeroed bytes aligned for float32 access.
+func AllocKV(n int64) []byte {
+	f := make([]float32, (n+3)/4)
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), n)
+}
+
+func abs32(x float32) float32 {
+	return math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+}
 
 // DenseCache is a plain KV cache: a fixed number of sequence slots, each with
 // room for a fixed number of positions, in one contiguous allocation. It
 // serves single-user tools (`nuri run`, `nuri logits`) and tests; the serving
 // engine uses its own paged cache behind the same KVCache interface.
 type DenseCache struct {
+	t                 KVType
 	layers, seqs, ctx int
 	kDim, vDim        int
-	k, v              []float32
+	kRow, vRow        int
+	k, v              []byte
 }
 
-// NewDenseCache makes a cache for seqs sequences of up to ctx positions.
+// NewDenseCache makes a float32 cache for seqs sequences of up to ctx
+// positions.
 func NewDenseCache(c *Config, seqs, ctx int) (*DenseCache, error) {
+	return NewDenseCacheType(c, KVF32, seqs, ctx)
+}
+
+// NewDenseCacheType makes a cache of element type t (see ResolveKVType).
+func NewDenseCacheType(c *Config, t KVType, seqs, ctx int) (*DenseCache, error) {
+	t, err := ResolveKVType(c, t, ctx)
+	if err != nil {
+		return nil, err
+	}
 	kDim, vDim := c.KVDim(), c.KVHeads*c.ValueDim
+	kRow, vRow := t.RowBytes(kDim), t.RowBytes(vDim)
 	total := int64(c.Layers) * int64(seqs) * int64(ctx)
-	if seqs <= 0 || ctx <= 0 || total*int64(kDim+vDim) > 1<<34 {
+	if seqs <= 0 || ctx <= 0 || total*int64(kRow+vRow) > 1<<36 {
 		return nil, fmt.Errorf("model: KV cache for %d sequences × %d positions is too large or empty", seqs, ctx)
 	}
-	return &DenseCache{layers: c.Layers, seqs: seqs, ctx: ctx, kDim: kDim, vDim: vDim,
-		k: make([]float32, total*int64(kDim)), v: make([]float32, total*int64(vDim))}, nil
+	return &DenseCache{t: t, layers: c.Layers, seqs: seqs, ctx: ctx, kDim: kDim, vDim: vDim,
+		kRow: kRow, vRow: vRow,
+		k: AllocKV(total * int64(kRow)), v: AllocKV(total * int64(vRow))}, nil
 }
 
 // Context is the number of positions per sequence.
 func (d *DenseCache) Context() int { return d.ctx }
 
-// KV returns the key and value slots of (layer, seq, pos).
-func (d *DenseCache) KV(layer, seq, pos int) (k, v []float32) {
+// KVType is the element type.
+func (d *DenseCache) KVType() KVType { return d.t }
+
+// Store encodes the key and value rows of (layer, seq, pos).
+func (d *DenseCache) Store(layer, seq, pos int, k, v []float32) {
 	i := (layer*d.seqs+seq)*d.ctx + pos
-	return d.k[i*d.kDim : (i+1)*d.kDim], d.v[i*d.vDim : (i+1)*d.vDim]
+	EncodeKVRow(d.t, d.k[i*d.kRow:(i+1)*d.kRow], k[:d.kDim])
+	EncodeKVRow(d.t, d.v[i*d.vRow:(i+1)*d.vRow], v[:d.vDim])
+}
+
+// Span returns the rows of positions [from, to) of (layer, seq): a dense
+// cache holds them all in one run.
+func (d *DenseCache) Span(layer, seq, from, to int) (k, v []byte, n int) {
+	i := (layer*d.seqs+seq)*d.ctx + from
+	j := i + (to - from)
+	return d.k[i*d.kRow : j*d.kRow], d.v[i*d.vRow : j*d.vRow], to - from
 }

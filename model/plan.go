@@ -1,5 +1,7 @@
 package model
 
+import "runtime"
+
 // KVType is the element type of the KV cache.
 type KVType string
 
@@ -24,46 +26,62 @@ func (t KVType) BytesPerElement() float64 {
 
 // MemoryPlan is what running a model at a given context costs, in bytes.
 type MemoryPlan struct {
-	Context      int
-	KVType       KVType
-	Weights      int64
-	KV           int64 // for one sequence of Context tokens
-	KVPerToken   float64
-	Scratch      int64 // activations of one step of Batch tokens
-	Batch        int
-	Total        int64
-	TrainedLimit int // the model's trained context (0 if unknown)
+	Context    int
+	KVType     KVType
+	Weights    int64
+	KV         int64 // for one sequence of Context tokens
+	KVPerToken float64
+	// KVOutsideWindow is the part of KV held for sliding-window layers
+	// beyond their window: the caches keep every position of every layer
+	// (blocks are shared by all layers) but attention never reads these.
+	KVOutsideWindow int64
+	Scratch         int64 // activations of one step of Batch tokens
+	Batch           int
+	Threads         int // attention working memory is per thread
+	Total           int64
+	TrainedLimit    int // the model's trained context (0 if unknown)
 }
 
 // Plan estimates memory for one sequence of ctx tokens with a KV cache of
-// type kv and forward steps of up to batch tokens. Sliding-window layers
-// only keep their window.
+// type kv (empty: the automatic choice, see ResolveKVType) and forward
+// steps of up to batch tokens.
 func (m *Model) Plan(ctx int, kv KVType, batch int) MemoryPlan {
 	c := &m.Config
 	if batch <= 0 {
 		batch = 512
 	}
-	p := MemoryPlan{Context: ctx, KVType: kv, Weights: m.WeightBytes(), Batch: batch, TrainedLimit: c.ContextLen}
-	per := float64(c.KVDim()+c.KVHeads*c.ValueDim) * kv.BytesPerElement()
-	var kvBytes float64
-	for l := 0; l < c.Layers; l++ {
-		keep := ctx
-		if w := c.Window(l); w > 0 && w < keep {
-			keep = w
-		}
-		kvBytes += float64(keep) * per
-		p.KVPerToken += per
+	if t, err := ResolveKVType(c, kv, ctx); err == nil {
+		kv = t
+	} else {
+		kv = KVF16
 	}
-	p.KV = int64(kvBytes)
+	threads := runtime.NumCPU()
+	if m.pool != nil {
+		threads = m.pool.Threads()
+	}
+	p := MemoryPlan{Context: ctx, KVType: kv, Weights: m.WeightBytes(), Batch: batch, Threads: threads, TrainedLimit: c.ContextLen}
+	per := int64(kv.RowBytes(c.KVDim()) + kv.RowBytes(c.KVHeads*c.ValueDim))
+	for l := 0; l < c.Layers; l++ {
+		p.KV += int64(ctx) * per
+		p.KVPerToken += float64(per)
+		if w := c.Window(l); w > 0 && w < ctx {
+			p.KVOutsideWindow += int64(ctx-w) * per
+		}
+	}
 	// Activations per token: residual, normed copy, q, k, v, attention out,
 	// projection out, gate, up, FFN out (and fused buffers), all float32.
 	perTok := 4 * (4*c.Hidden + 2*c.Heads*c.HeadDim + 2*c.KVDim() + 4*c.FFN)
 	if c.Experts > 0 {
 		perTok += 4 * (2*c.Hidden + c.Experts)
 	}
-	// Attention scores per thread for the longest span, and the logits.
-	scores := int64(4 * ctx * (c.Heads / c.KVHeads))
-	p.Scratch = int64(batch*perTok) + 2*scores + int64(4*c.VocabSize*min(batch, 64))
+	// Attention works on tiles whatever the context: per thread, a query
+	// tile, one key block widened, its values transposed, and the tile's
+	// accumulators; plus the partial results of split key ranges.
+	group := c.Heads / max(c.KVHeads, 1)
+	rows := tileTokens * group
+	perThread := 4 * (rows*c.HeadDim + keyBlock*(c.HeadDim+2*c.ValueDim+1) + rows*(2+c.ValueDim))
+	attn := int64(threads*perThread) + int64(4*4*threads*rows*(2+c.ValueDim))
+	p.Scratch = int64(batch*perTok) + attn + int64(4*c.VocabSize*min(batch, 64))
 	p.Total = p.Weights + p.KV + p.Scratch
 	return p
 }
