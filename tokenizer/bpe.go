@@ -242,13 +242,16 @@ func (m *bpeModel) rank(a, b int32) uint32 {
 		return t.get(a, b)
 	}
 	k := uint64(a)<<pairIDBits | uint64(b)
-	for h := (k * 0x9E3779B97F4A7C15) >> t.shift; ; h = (h + 1) & t.mask {
+	for h := t.home(k); ; {
 		s := t.slots[h]
 		if s>>pairRankBits == k {
 			return uint32(s & (1<<pairRankBits - 1))
 		}
 		if s == emptySlot {
 			return noRank
+		}
+		if h++; h == uint64(len(t.slots)) {
+			h = 0
 		}
 	}
 }
@@ -270,7 +273,7 @@ type bpeScratch struct {
 
 // linearLimit is the longest word merged by repeated scans; longer words
 // use a heap.
-var linearLimit = 128
+const linearLimit = 128
 
 func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	if piece == "" {
@@ -577,12 +580,10 @@ func (m *bpeModel) String() string {
 
 // pairTable maps merge pairs to ranks. When ids fit in 20 bits and ranks
 // in 24, each entry is one uint64 (pair<<24 | rank) in an open-addressing
-// table, which keeps the table small enough to stay mostly in cache;
+// table filled to about 70%, small enough to stay mostly in cache;
 // otherwise it falls back to a Go map.
 type pairTable struct {
 	slots []uint64
-	mask  uint64
-	shift uint
 	wide  map[uint64]uint32
 }
 
@@ -592,21 +593,22 @@ const (
 	emptySlot    = ^uint64(0)
 )
 
+const pairLoadPct = 50
+
 func (t *pairTable) init(n int, maxID int32) {
 	if maxID >= 1<<pairIDBits-1 || n >= 1<<pairRankBits-1 {
 		t.wide = make(map[uint64]uint32, n)
 		return
 	}
-	size, shift := uint64(16), uint(60)
-	for size < uint64(n)+uint64(n)/2+16 {
-		size <<= 1
-		shift--
-	}
-	t.slots = make([]uint64, size)
+	t.slots = make([]uint64, n*100/pairLoadPct+16)
 	for i := range t.slots {
 		t.slots[i] = emptySlot
 	}
-	t.mask, t.shift = size-1, shift
+}
+
+// home is the first slot probed for key k.
+func (t *pairTable) home(k uint64) uint64 {
+	return ((k * 0x9E3779B97F4A7C15) >> 32) * uint64(len(t.slots)) >> 32
 }
 
 func (t *pairTable) get(a, b int32) uint32 {
@@ -617,8 +619,7 @@ func (t *pairTable) get(a, b int32) uint32 {
 		return noRank
 	}
 	k := uint64(a)<<pairIDBits | uint64(b)
-	h := (k * 0x9E3779B97F4A7C15) >> t.shift
-	for {
+	for h := t.home(k); ; {
 		s := t.slots[h]
 		if s>>pairRankBits == k {
 			return uint32(s & (1<<pairRankBits - 1))
@@ -626,7 +627,9 @@ func (t *pairTable) get(a, b int32) uint32 {
 		if s == emptySlot {
 			return noRank
 		}
-		h = (h + 1) & t.mask
+		if h++; h == uint64(len(t.slots)) {
+			h = 0
+		}
 	}
 }
 
@@ -636,9 +639,11 @@ func (t *pairTable) put(a, b int32, rank uint32) {
 		return
 	}
 	k := uint64(a)<<pairIDBits | uint64(b)
-	h := (k * 0x9E3779B97F4A7C15) >> t.shift
+	h := t.home(k)
 	for t.slots[h] != emptySlot {
-		h = (h + 1) & t.mask
+		if h++; h == uint64(len(t.slots)) {
+			h = 0
+		}
 	}
 	t.slots[h] = k<<pairRankBits | uint64(rank)
 }
