@@ -28,8 +28,9 @@ func init() {
 		Long: `Show prints what a model is and what running it costs: architecture, parameter
 count, weight type and size, trained context length, license, chat template, and
 a memory plan for one sequence of --ctx tokens: weights + KV cache (per token
-and total, for the --kv-type element type; sliding-window layers keep only
-their window) + scratch for forward steps of --batch tokens.
+and total, for the --kv-type element type; the cache keeps every position of
+sliding-window layers too, and says how much of it they never read) + scratch
+for forward steps of --batch tokens.
 
 MODEL is a file, a folder, or the name of a downloaded model (see 'nuri list');
 show never downloads.`,
@@ -66,10 +67,17 @@ show never downloads.`,
 			if ctxLen <= 0 {
 				ctxLen = c.ContextLen
 			}
-			p := m.Plan(ctxLen, model.KVType(strings.ToLower(kvType)), batch)
+			kt, err := model.ParseKVType(strings.ToLower(kvType))
+			if err != nil {
+				return err
+			}
+			p := m.Plan(ctxLen, kt, batch)
 			fmt.Fprintf(out, "\nmemory at %d tokens (KV %s):\n", ctxLen, p.KVType)
 			fmt.Fprintf(out, "  weights         %s\n", gb(p.Weights))
 			fmt.Fprintf(out, "  KV cache        %s (%.1f KiB per token)\n", gb(p.KV), p.KVPerToken/1024)
+			if p.KVOutsideWindow > 0 {
+				fmt.Fprintf(out, "                  of which %s outside sliding windows (kept, never read)\n", gb(p.KVOutsideWindow))
+			}
 			fmt.Fprintf(out, "  scratch         %s (steps of %d tokens)\n", gb(p.Scratch), p.Batch)
 			fmt.Fprintf(out, "  total           %s\n", gb(p.Total))
 			if c.ContextLen > 0 && ctxLen > c.ContextLen {
@@ -89,7 +97,7 @@ show never downloads.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&ctxLen, "ctx", 0, "context length to plan for (0 = the model's)")
-	f.StringVar(&kvType, "kv-type", "f32", "KV cache element type: f32, f16 or q8_0")
+	f.StringVar(&kvType, "kv-type", "auto", "KV cache element type: f32, f16, q8_0, or auto (f16 below 32K tokens, q8_0 from there)")
 	f.IntVar(&batch, "batch", 512, "tokens per forward step")
 	f.BoolVar(&template, "template", false, "print the chat template")
 	rootCmd.AddCommand(cmd)
