@@ -51,6 +51,12 @@ type Batch struct {
 	Pos    []int32
 	Seq    []int32
 	Logits []bool
+	// Hidden, when not nil, receives the final-normed hidden state of each
+	// selected token (selected tokens × Hidden floats), the input of the
+	// output projection: what embedding endpoints pool.
+	Hidden []float32
+	// NoLogits skips the output projection (for embedding-only steps).
+	NoLogits bool
 }
 
 // SetPool makes the model use p for its parallel work. Without it the model
@@ -166,7 +172,10 @@ func (m *Model) Forward(b *Batch, kv KVCache, logits []float32) error {
 			want++
 		}
 	}
-	if len(logits) < want*c.VocabSize {
+	if b.Hidden != nil && len(b.Hidden) < want*c.Hidden {
+		return errorf("hidden buffer holds %d floats, need %d", len(b.Hidden), want*c.Hidden)
+	}
+	if !b.NoLogits && len(logits) < want*c.VocabSize {
 		return errorf("logits buffer holds %d floats, need %d", len(logits), want*c.VocabSize)
 	}
 	m.prepare(n)
@@ -406,6 +415,12 @@ func (m *Model) outputLogits(b *Batch, logits []float32) {
 		}
 		rmsNorm(s.xn[k*c.Hidden:(k+1)*c.Hidden], s.x[i*c.Hidden:(i+1)*c.Hidden], m.outputNorm, c.NormEps, false)
 		k++
+	}
+	if b.Hidden != nil {
+		copy(b.Hidden, s.xn[:k*c.Hidden])
+	}
+	if b.NoLogits {
+		return
 	}
 	out := logits[:k*c.VocabSize]
 	m.matmul(out, m.output, s.xn[:k*c.Hidden], k)

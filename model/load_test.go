@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,5 +201,54 @@ func TestForwardBadBatch(t *testing.T) {
 	}
 	if _, err := m.Score(nil, 0); err == nil {
 		t.Error("Score of no ids: no error")
+	}
+}
+
+// TestEmbed: unit length, deterministic, different inputs differ, and the
+// hidden states match the logits path (logits = hidden · Wᵀ for an F32 model).
+func TestEmbed(t *testing.T) {
+	m, err := Load(filepath.Join("..", "testdata", "golden", "llama", "model.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := m.Embed([]int32{1, 17, 300, 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := m.Embed([]int32{1, 17, 300, 42})
+	c, _ := m.Embed([]int32{1, 99, 5})
+	var norm, diff, same float64
+	for i := range a {
+		norm += float64(a[i]) * float64(a[i])
+		diff += math.Abs(float64(a[i] - c[i]))
+		same += math.Abs(float64(a[i] - b[i]))
+	}
+	if math.Abs(norm-1) > 1e-5 || same != 0 || diff == 0 {
+		t.Fatalf("norm² %g, repeat diff %g, other diff %g", norm, same, diff)
+	}
+	if _, err := m.Embed(nil); err == nil {
+		t.Fatal("empty input accepted")
+	}
+	// Hidden output beside logits: logits[v] = Σ hidden·output[v].
+	ids := []int32{1, 17, 300}
+	kv, _ := NewDenseCache(&m.Config, 1, 3)
+	hb := &Batch{Tokens: ids, Pos: []int32{0, 1, 2}, Seq: []int32{0, 0, 0}, Logits: []bool{false, false, true}, Hidden: make([]float32, m.Config.Hidden)}
+	logits := make([]float32, m.Config.VocabSize)
+	if err := m.Forward(hb, kv, logits); err != nil {
+		t.Fatal(err)
+	}
+	row := make([]float32, m.Config.Hidden)
+	for _, v := range []int{0, 7, 511} {
+		if err := tensor.Dequantize(m.output.Type, m.output.Row(v), row); err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for j := range row {
+			s += float64(row[j]) * float64(hb.Hidden[j])
+		}
+		if math.Abs(s-float64(logits[v])) > 1e-4 {
+			t.Errorf("token %d: hidden·W = %g, logit %g", v, s, logits[v])
+		}
 	}
 }

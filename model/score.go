@@ -88,3 +88,44 @@ func (s *Scores) WriteSafetensors(path string, vocab int) error {
 	}
 	return nil
 }
+
+// Embed returns a sentence embedding of ids: the mean of the final-normed
+// hidden states of every position, scaled to unit length (what OpenAI and
+// Ollama embedding endpoints return). It runs its own forward pass with a
+// private cache, so it must not run concurrently with other use of m.
+func (m *Model) Embed(ids []int32) ([]float32, error) {
+	if len(ids) == 0 {
+		return nil, errorf("no input ids")
+	}
+	h := m.Config.Hidden
+	kv, err := NewDenseCache(&m.Config, 1, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{Tokens: ids, Pos: make([]int32, len(ids)), Seq: make([]int32, len(ids)),
+		Hidden: make([]float32, len(ids)*h), NoLogits: true}
+	for i := range b.Pos {
+		b.Pos[i] = int32(i)
+	}
+	if err := m.Forward(b, kv, nil); err != nil {
+		return nil, err
+	}
+	out := make([]float32, h)
+	for i := range ids {
+		for j, v := range b.Hidden[i*h : (i+1)*h] {
+			out[j] += v
+		}
+	}
+	var ss float64
+	for j := range out {
+		out[j] /= float32(len(ids))
+		ss += float64(out[j]) * float64(out[j])
+	}
+	if ss > 0 {
+		inv := float32(1 / math.Sqrt(ss))
+		for j := range out {
+			out[j] *= inv
+		}
+	}
+	return out, nil
+}
