@@ -336,12 +336,12 @@ func rangesMeet(rs []runeRange, lo, hi rune) bool {
 
 // kStr sub-states (frame.aux); frame.i counts characters.
 const (
-	strOpen     = 0 // before the opening quote
-	strIn       = 1 // between characters
-	strEsc      = 2 // after a backslash
-	strHex0     = 3 // after \u, then 4, 5, 6 with 1, 2, 3 hex digits read
-	strHexD     = 7 // after \uD: a surrogate must not follow
-	strPartial  = 1 << 24 // | remaining<<16 | lo<<8 | hi: inside a character
+	strOpen    = 0       // before the opening quote
+	strIn      = 1       // between characters
+	strEsc     = 2       // after a backslash
+	strHex0    = 3       // after \u, then 4, 5, 6 with 1, 2, 3 hex digits read
+	strHexD    = 7       // after \uD: a surrogate must not follow
+	strPartial = 1 << 24 // | remaining<<16 | lo<<8 | hi: inside a character
 )
 
 func isHex(b byte) bool {
@@ -456,9 +456,8 @@ func (e *expander) stepSet(set []state, b byte, out []state) []state {
 
 type bitset []uint64
 
-func newBitset(n int) bitset     { return make(bitset, (n+63)/64) }
-func (b bitset) set(i int32)     { b[i>>6] |= 1 << (uint(i) & 63) }
-func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int32) { b[i>>6] |= 1 << (uint(i) & 63) }
 func (b bitset) clear() {
 	clear(b)
 }

@@ -47,14 +47,6 @@ func byteRange(lo, hi byte) *node {
 	return n
 }
 
-func bytesOf(s string) *node {
-	n := &node{kind: kBytes}
-	for i := 0; i < len(s); i++ {
-		n.set.add(s[i], s[i])
-	}
-	return n
-}
-
 func jsonString(minLen, maxLen int32) *node {
 	return &node{kind: kStr, min: minLen, max: maxLen}
 }

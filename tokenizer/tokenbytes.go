@@ -7,8 +7,8 @@ import "strings"
 // <0xXX> byte-fallback tokens as their single byte, SentencePiece pieces
 // with "▁" turned into a space. Sequence-level decoder steps (dropping the
 // space at the very start of a text) are not applied. Added and special
-// tokens give their text as written; IsSpecial tells the special ones
-// apart. Ids outside the vocabulary give nil.
+// tokens give their text as decoding writes it; IsSpecial tells the
+// special ones apart. Ids outside the vocabulary give nil.
 //
 // The bytes of one token need not be valid UTF-8: byte-level and
 // byte-fallback tokens may hold part of a character.
@@ -17,12 +17,12 @@ func (t *Tokenizer) TokenBytes(id int32) []byte {
 		return nil
 	}
 	p := t.pieces[id]
-	if t.addedIDs[id] {
-		return []byte(p)
-	}
 	if t.byteLevel {
+		// rawBytes passes added tokens through as written.
 		return t.rawBytes(id, nil)
 	}
+	// Without byte-level mapping the decoder runs over added tokens too
+	// (Gemma's runs of "▁" are added tokens).
 	b, _ := pieceBytes(t.dec, p)
 	return b
 }
