@@ -157,7 +157,9 @@ func (m *bpeModel) build() {
 		}
 	}
 	// Whole-word table: every token whose raw text encodes to exactly that
-	// token. With ignore_merges every token counts.
+	// token. With ignore_merges every token counts for byte-level models,
+	// whose words are whole pieces; other models look pieces up in vocab
+	// and may cut them into words, which only merges can join.
 	raws := make([]string, 0, len(m.vocab))
 	ids := make([]int32, 0, len(m.vocab))
 	if m.byteLevel {
@@ -192,7 +194,7 @@ func (m *bpeModel) build() {
 	var tmp []int32
 	keepR, keepI := raws[:0], ids[:0]
 	for i, raw := range raws {
-		if !m.ignoreMerges {
+		if !(m.ignoreMerges && m.byteLevel) {
 			tmp = m.mergeWord(raw, tmp[:0], sc)
 			if len(tmp) != 1 || tmp[0] != ids[i] {
 				continue
@@ -283,6 +285,11 @@ func (m *bpeModel) encode(piece string, out []int32, sc *bpeScratch) []int32 {
 	sc.lastUnk = false
 	if m.byteLevel {
 		return m.encodeWord(piece, out, sc)
+	}
+	if m.ignoreMerges {
+		if id, ok := m.vocab[piece]; ok {
+			return append(out, id)
+		}
 	}
 	// Cut before each ▁ that no merge can join to what precedes it.
 	start := 0
