@@ -339,6 +339,26 @@ func (p *splitPre) split(s string, dst []string) []string {
 		}
 		return dst
 	}
+	if p.behavior == bRemoved {
+		// Keep the matches (invert) or the gaps between them.
+		pos := 0
+		for pos < len(s) {
+			a, b := p.f.find(s, pos)
+			if a < 0 {
+				break
+			}
+			if p.invert {
+				dst = append(dst, s[a:b])
+			} else if a > pos {
+				dst = append(dst, s[pos:a])
+			}
+			pos = b
+		}
+		if !p.invert && pos < len(s) {
+			dst = append(dst, s[pos:])
+		}
+		return dst
+	}
 	// Other behaviours: walk the alternating gaps and matches, keeping
 	// one pending span that a following span may still join.
 	var pend span

@@ -61,7 +61,12 @@ func runOf(s string, i int, mask uint16) int {
 // runOfUpTo is runOf limited to max runes.
 func runOfUpTo(s string, i int, mask uint16, max int) int {
 	for n := 0; n < max && i < len(s); n++ {
-		_, w, c := decodeAt(s, i)
+		w, c := 1, uint16(0)
+		if b := s[i]; b < utf8.RuneSelf {
+			c = asciiClass[b]
+		} else {
+			_, w, c = decodeSlow(s, i)
+		}
 		if c&mask == 0 {
 			break
 		}
@@ -190,7 +195,12 @@ func o200kWord(s string, j int) int {
 	r := j
 	lastLower := -1
 	for r < len(s) {
-		_, w, c := decodeAt(s, r)
+		w, c := 1, uint16(0)
+		if b := s[r]; b < utf8.RuneSelf {
+			c = asciiClass[b]
+		} else {
+			_, w, c = decodeSlow(s, r)
+		}
 		if c&o2Upper == 0 {
 			break
 		}
