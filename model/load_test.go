@@ -252,3 +252,30 @@ func TestEmbed(t *testing.T) {
 		}
 	}
 }
+
+// TestNoMmap: copied weights give the same logits as mapped ones.
+func TestNoMmap(t *testing.T) {
+	p := filepath.Join("..", "testdata", "golden", "mixtral", "model.gguf")
+	a, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := LoadWith(p, LoadOptions{NoMmap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ids := []int32{1, 5, 9, 300}
+	sa, err := a.Score(ids, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := b.Score(ids, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := maxAbsDiff(sa.GreedyLogits, sb.GreedyLogits); d != 0 {
+		t.Fatalf("copied weights differ by %g", d)
+	}
+}

@@ -25,7 +25,10 @@ func LoadWith(path string, opt LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	if opt.NoMmap {
-		m.copyWeights()
+		if err := m.copyWeights(); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	if opt.Mlock {
 		if err := m.lockWeights(); err != nil {
@@ -68,23 +71,36 @@ func (m *Model) WeightBytes() int64 {
 	return n
 }
 
-// copyWeights moves every weight into one anonymous allocation. Views that
-// share bytes (stacked experts) are copied separately, which is fine: the
-// file mapping is no longer read.
-func (m *Model) copyWeights() {
+// copyWeights moves every weight into one anonymous mapping outside the Go
+// heap (so the garbage collector neither scans it nor counts it towards its
+// next cycle). Views that share bytes (stacked experts) are copied
+// separately, which is fine: the file mapping is no longer read.
+func (m *Model) copyWeights() error {
 	ws := m.weights()
 	var total int
 	for _, t := range ws {
 		total += (len(t.Data) + 63) &^ 63
 	}
-	slab := make([]byte, total)
+	if total == 0 {
+		return nil
+	}
+	slab, err := unix.Mmap(-1, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return fmt.Errorf("model: reserving %d bytes for the weights: %w", total, err)
+	}
+	m.closers = append(m.closers, munmapper(slab))
 	off := 0
 	for _, t := range ws {
 		n := copy(slab[off:], t.Data)
 		t.Data = slab[off : off+n : off+n]
 		off += (n + 63) &^ 63
 	}
+	return nil
 }
+
+type munmapper []byte
+
+func (b munmapper) Close() error { return unix.Munmap(b) }
 
 // lockWeights pins the weights' pages.
 func (m *Model) lockWeights() error {
