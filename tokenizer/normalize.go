@@ -19,6 +19,15 @@ type normalizer interface {
 type seqNorm []normalizer
 
 func (n seqNorm) normalize(s string) string {
+	if len(n) == 2 {
+		// Prepend then replace a literal (SentencePiece's "▁" handling):
+		// build the result in one pass.
+		if p, ok := n[0].(prependNorm); ok {
+			if r, ok := n[1].(replaceNorm); ok && r.re == nil && r.lit != "" && s != "" {
+				return prependReplace(p.prefix, s, r.lit, r.content)
+			}
+		}
+	}
 	for _, x := range n {
 		s = x.normalize(s)
 	}
@@ -32,6 +41,36 @@ func (n prependNorm) normalize(s string) string {
 		return s
 	}
 	return n.prefix + s
+}
+
+// prependReplace is ReplaceAll(prefix+s, old, new) with one allocation.
+func prependReplace(prefix, s, old, new string) string {
+	if strings.Contains(prefix, old) || spansJoin(prefix, s, old) {
+		return strings.ReplaceAll(prefix+s, old, new)
+	}
+	n := strings.Count(s, old)
+	var b strings.Builder
+	b.Grow(len(prefix) + len(s) + n*(len(new)-len(old)))
+	b.WriteString(prefix)
+	for n > 0 {
+		k := strings.Index(s, old)
+		b.WriteString(s[:k])
+		b.WriteString(new)
+		s = s[k+len(old):]
+		n--
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// spansJoin reports whether old occurs in a+b across the join.
+func spansJoin(a, b, old string) bool {
+	for k := 1; k < len(old); k++ {
+		if strings.HasSuffix(a, old[:k]) && strings.HasPrefix(b, old[k:]) {
+			return true
+		}
+	}
+	return false
 }
 
 type replaceNorm struct {

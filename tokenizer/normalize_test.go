@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -51,6 +52,24 @@ func TestNFCStable(t *testing.T) {
 	} {
 		if got := nfcStable(c.in); got != c.want {
 			t.Errorf("nfcStable(%+q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestPrependReplace(t *testing.T) {
+	cases := []struct{ prefix, s, old, new string }{
+		{"▁", "a b  c", " ", "▁"},
+		{"▁", " lead", " ", "▁"},
+		{"▁", "none", " ", "▁"},
+		{"xa", "bab", "ab", "_"}, // a match across the join
+		{"ab", "ab", "ab", "+"},  // a match inside the prefix
+		{"p", "aaaa", "aa", "b"}, // non-overlapping, left to right
+		{"▁", "x", "▁", "▁▁"},    // the prefix itself matches
+	}
+	for _, c := range cases {
+		want := strings.ReplaceAll(c.prefix+c.s, c.old, c.new)
+		if got := prependReplace(c.prefix, c.s, c.old, c.new); got != want {
+			t.Errorf("prependReplace(%q, %q, %q, %q) = %q, want %q", c.prefix, c.s, c.old, c.new, got, want)
 		}
 	}
 }

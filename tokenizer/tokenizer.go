@@ -79,8 +79,12 @@ type KV struct {
 type encScratch struct {
 	segs, subs []segment
 	pieces     []string
+	ids        []int32 // the ids being built; the caller gets an exact copy
 	bpe        bpeScratch
 }
+
+// maxKeptIDs bounds the id buffer a pooled scratch keeps between calls.
+const maxKeptIDs = 1 << 20
 
 func (t *Tokenizer) finish() {
 	n := len(t.pieces)
@@ -138,12 +142,14 @@ func (t *Tokenizer) EncodeOrdinary(text string) []int32 {
 func isJSSpace(r rune) bool { return unicode.IsSpace(r) || r == 0xFEFF }
 
 func (t *Tokenizer) encode(text string, addSpecial, ordinary bool) []int32 {
-	out := make([]int32, 0, len(text)/3+len(t.prefix)+len(t.suffix)+1)
+	sc := t.scratch.Get().(*encScratch)
+	defer t.scratch.Put(sc)
+	// Build in the scratch buffer and return an exact-size copy: one
+	// allocation per call, no growth and no slack for the GC to carry.
+	out := sc.ids[:0]
 	if addSpecial {
 		out = append(out, t.prefix...)
 	}
-	sc := t.scratch.Get().(*encScratch)
-	defer t.scratch.Put(sc)
 	rt, ri, nt, ni := t.rawTrie, t.rawIndex, t.normTrie, t.normIndex
 	if ordinary {
 		rt, ri, nt, ni = t.rawTrieOrd, t.rawIndexOrd, t.normTrieOrd, t.normIndexOrd
@@ -193,7 +199,14 @@ func (t *Tokenizer) encode(text string, addSpecial, ordinary bool) []int32 {
 	if addSpecial {
 		out = append(out, t.suffix...)
 	}
-	return out
+	ids := make([]int32, len(out))
+	copy(ids, out)
+	if cap(out) <= maxKeptIDs {
+		sc.ids = out[:0]
+	} else {
+		sc.ids = nil
+	}
+	return ids
 }
 
 // applyStrip honours lstrip/rstrip of matched added tokens.
