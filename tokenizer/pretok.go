@@ -365,11 +365,6 @@ func (p *splitPre) split(s string, dst []string) []string {
 	have := false
 	emit := func(sp span) {
 		switch p.behavior {
-		case bRemoved:
-			if !sp.delim {
-				dst = append(dst, s[sp.a:sp.b])
-			}
-			return
 		case bMergedWithPrevious:
 			if have && sp.delim && !pend.last {
 				pend.b, pend.last = sp.b, true
