@@ -13,10 +13,11 @@ import (
 // sum and a rescaled output accumulator (online softmax). No score matrix
 // longer than one key block is ever held, whatever the context.
 //
-// Each key block is widened to float32 once per tile (F16 and Q8_0 caches;
-// an F32 cache is read in place) and its values are transposed, so that both
-// q·k and the probability-weighted value sum are float32 dot products over
-// contiguous memory.
+// The cache rows are read in place by the attention kernels (see
+// kernels.AttnScores and kernels.AttnAccumulate), which widen F16 and Q8_0
+// elements in registers: one call scores every query row of the tile against
+// a key block, another adds the block's probability-weighted values to every
+// row's accumulator.
 //
 // Work is split into tasks of (tile, KV head), longest tiles first. When a
 // step has too few such tasks to keep every thread busy (decoding one or two
@@ -38,12 +39,10 @@ type attnTile struct {
 
 // attnScratch is one thread's working memory.
 type attnScratch struct {
-	q      []float32 // rows × HeadDim, pre-scaled queries
-	kf, vf []float32 // keyBlock × HeadDim keys, keyBlock × ValueDim values
-	vt     []float32 // ValueDim × keyBlock, transposed values
-	s      []float32 // keyBlock scores / probabilities
-	m, l   []float32 // per row: running max and sum
-	acc    []float32 // rows × ValueDim
+	q    []float32 // rows × HeadDim queries
+	s    []float32 // rows × keyBlock scores, then probabilities
+	m, l []float32 // per row: running max and sum
+	acc  []float32 // rows × ValueDim
 }
 
 // attnState holds the arguments of the current layer's attention tasks.
@@ -76,10 +75,7 @@ func (m *Model) attention(l int, b *Batch, kv KVCache) {
 	for i := range a.scratch {
 		sc := &a.scratch[i]
 		sc.q = grow(sc.q, a.rows*c.HeadDim)
-		sc.kf = grow(sc.kf, keyBlock*c.HeadDim)
-		sc.vf = grow(sc.vf, keyBlock*c.ValueDim)
-		sc.vt = grow(sc.vt, keyBlock*c.ValueDim)
-		sc.s = grow(sc.s, keyBlock)
+		sc.s = grow(sc.s, a.rows*keyBlock)
 		sc.m = grow(sc.m, a.rows)
 		sc.l = grow(sc.l, a.rows)
 		sc.acc = grow(sc.acc, a.rows*c.ValueDim)
@@ -133,14 +129,10 @@ func (m *Model) attendTask(task, thread int) {
 	group := c.Heads / c.KVHeads
 	rows := t.n * group
 
-	// Pre-scaled queries, row r = token·group + head.
+	// Queries, row r = token·group + head.
 	qDim := c.Heads * c.HeadDim
 	for k := 0; k < t.n; k++ {
-		src := m.s.q[(t.first+k)*qDim+g*group*c.HeadDim:][:group*c.HeadDim]
-		dst := sc.q[k*group*c.HeadDim:][:group*c.HeadDim]
-		for j, v := range src {
-			dst[j] = v * c.AttnScale
-		}
+		copy(sc.q[k*group*c.HeadDim:][:group*c.HeadDim], m.s.q[(t.first+k)*qDim+g*group*c.HeadDim:])
 	}
 	ninf := float32(math.Inf(-1))
 	for r := 0; r < rows; r++ {
@@ -210,91 +202,72 @@ func (m *Model) mergeTask(th, _ int) {
 }
 
 // attendRange folds the keys [lo, hi) into the tile's running softmax state
-// for KV head g.
+// for KV head g: per key block, the scores of every query row of the tile
+// (one kernel call over the cache rows in place), the causal and window
+// masks and the online-softmax update per row, then the probability-weighted
+// value sum of all rows (one more kernel call).
 func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
 	c := &m.Config
 	a := &m.s.attn
 	kvt := a.kv.KVType()
+	kt := kernelKV(kvt)
 	group := c.Heads / c.KVHeads
+	rows := t.n * group
 	hd, vd := c.HeadDim, c.ValueDim
-	kDim, vDim := c.KVDim(), c.KVHeads*vd
-	kRow, vRow := kvt.RowBytes(kDim), kvt.RowBytes(vDim)
+	kRow, vRow := kvt.RowBytes(c.KVDim()), kvt.RowBytes(c.KVHeads*vd)
 	kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
 	window := c.Window(a.layer)
 	softcap := c.AttnSoftcap
 	for from := lo; from < hi; {
 		kb, vb, n := a.kv.Span(a.layer, t.seq, from, min(from+keyBlock, hi))
-		// Keys: row j of head g at keys[j*kStride:].
-		keys, kStride := sc.kf, hd
-		if kvt == KVF32 {
-			keys, kStride = f32View(kb)[g*hd:], kDim
-		} else {
-			decodeKVRows(kvt, sc.kf, kb, kOff, kRow, n, hd)
-		}
-		// Values, transposed: vt[d*n + j].
-		vals, vStride := sc.vf, vd
-		if kvt == KVF32 {
-			vals, vStride = f32View(vb)[g*vd:], vDim
-		} else {
-			decodeKVRows(kvt, sc.vf, vb, vOff, vRow, n, vd)
-		}
-		vt := sc.vt[:vd*n]
-		for j := 0; j < n; j++ {
-			row := vals[j*vStride:][:vd]
-			for d, x := range row {
-				vt[d*n+j] = x
-			}
-		}
-
+		kernels.AttnScores(sc.s, keyBlock, sc.q, rows, hd, kb[kOff:], kRow, kt, n, c.AttnScale)
 		for k := 0; k < t.n; k++ {
 			p := t.pos + k
 			jlo, jhi := 0, min(n, p-from+1)
 			if window > 0 {
 				jlo = max(0, p-window+1-from)
 			}
-			if jlo >= jhi {
-				continue
-			}
 			for h := 0; h < group; h++ {
 				r := k*group + h
-				q := sc.q[r*hd:][:hd]
-				s := sc.s[jlo:jhi]
-				bmax := float32(math.Inf(-1))
-				for j := range s {
-					x := kernels.Dot(q, keys[(jlo+j)*kStride:][:hd])
-					if softcap != 0 {
-						x = softcap * float32(math.Tanh(float64(x/softcap)))
-					}
-					s[j] = x
-					bmax = max(bmax, x)
+				row := sc.s[r*keyBlock:][:n]
+				if jlo >= jhi {
+					clear(row) // no visible key: contributes nothing
+					continue
 				}
-				mOld := sc.m[r]
-				acc := sc.acc[r*vd:][:vd]
-				if bmax > mOld {
+				s := row[jlo:jhi]
+				if softcap != 0 {
+					for j, x := range s {
+						s[j] = softcap * float32(math.Tanh(float64(x/softcap)))
+					}
+				}
+				bmax := kernels.AttnMax(s)
+				if mOld := sc.m[r]; bmax > mOld {
 					if sc.l[r] != 0 {
 						corr := expf(mOld - bmax)
 						sc.l[r] *= corr
-						for d := range acc {
-							acc[d] *= corr
-						}
+						kernels.Scale(sc.acc[r*vd:][:vd], corr)
 					}
 					sc.m[r] = bmax
 				}
-				mx := sc.m[r]
-				var sum float32
-				for j, x := range s {
-					e := expf(x - mx)
-					s[j] = e
-					sum += e
-				}
-				sc.l[r] += sum
-				for d := range acc {
-					acc[d] += kernels.Dot(s, vt[d*n+jlo:][:len(s)])
-				}
+				sc.l[r] += kernels.AttnExpSum(s, sc.m[r])
+				clear(row[:jlo])
+				clear(row[jhi:])
 			}
 		}
+		kernels.AttnAccumulate(sc.acc, vd, sc.s, keyBlock, rows, vb[vOff:], vRow, kt, n, vd)
 		from += n
 	}
+}
+
+// kernelKV names a cache element type for the kernels.
+func kernelKV(t KVType) kernels.KVType {
+	switch t {
+	case KVF16:
+		return kernels.KVF16
+	case KVQ8:
+		return kernels.KVQ8_0
+	}
+	return kernels.KVF32
 }
 
 // expf returns e^x for x ≤ 0 (the arguments of a stable softmax) to within a
