@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -193,7 +195,7 @@ func (s *sqlStore) UserByName(ctx context.Context, username string) (User, error
 }
 
 func (s *sqlStore) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.query(ctx, "SELECT "+userCols+" FROM users ORDER BY username")
+	rows, err := s.query(ctx, "SELECT "+userCols+" FROM users WHERE username <> ? ORDER BY username", LocalUsername)
 	if err != nil {
 		return nil, fmt.Errorf("list users in %s: %w", s.name, err)
 	}
@@ -214,10 +216,36 @@ func (s *sqlStore) ListUsers(ctx context.Context) ([]User, error) {
 
 func (s *sqlStore) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM users WHERE username <> ?", LocalUsername).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users in %s: %w", s.name, err)
 	}
 	return n, nil
+}
+
+// localPasswordHash is stored for the local account: no password hash
+// verifies against it, so it can never log in.
+const localPasswordHash = "!"
+
+func (s *sqlStore) LocalUser(ctx context.Context) (User, error) {
+	u, err := s.UserByName(ctx, LocalUsername)
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("local user: %w", err)
+	}
+	t := ms(now())
+	// Two requests may race to create it: the second insert does nothing.
+	if _, err := s.exec(ctx, `INSERT INTO users (username, password_hash, role, disabled, created_ms, updated_ms)
+		VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (username) DO NOTHING`,
+		LocalUsername, localPasswordHash, string(RoleAdmin), t, t); err != nil {
+		return User{}, fmt.Errorf("create local user in %s: %w", s.name, err)
+	}
+	u, err = s.UserByName(ctx, LocalUsername)
+	if err != nil {
+		return User{}, fmt.Errorf("local user: %w", err)
+	}
+	return u, nil
 }
 
 func (s *sqlStore) UpdateUser(ctx context.Context, u *User) error {
@@ -402,16 +430,34 @@ func (s *sqlStore) DeleteExpiredSessions(ctx context.Context, at time.Time) (int
 
 // ---- conversations ----
 
-const convCols = "id, user_id, title, model, created_ms, updated_ms"
+const convCols = "id, user_id, title, model, settings, created_ms, updated_ms"
 
 func scanConv(r scanner) (Conversation, error) {
 	var c Conversation
 	var created, updated int64
-	if err := r.Scan(&c.ID, &c.UserID, &c.Title, &c.Model, &created, &updated); err != nil {
+	var settings string
+	if err := r.Scan(&c.ID, &c.UserID, &c.Title, &c.Model, &settings, &created, &updated); err != nil {
 		return Conversation{}, err
 	}
+	// Settings are advisory: a row that does not parse reads as defaults.
+	_ = json.Unmarshal([]byte(settings), &c.Settings)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
 	return c, nil
+}
+
+// encodeSettings checks and encodes conversation settings.
+func encodeSettings(cs ConversationSettings) (string, error) {
+	if t := cs.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
+		return "", fmt.Errorf("temperature %v: want 0 to 2: %w", *t, ErrInvalid)
+	}
+	if err := checkText("settings model", cs.Model, 500, true); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		return "", fmt.Errorf("encode settings: %w", err)
+	}
+	return string(b), nil
 }
 
 // newID returns a random, unguessable identifier (26 base32 characters).
@@ -424,13 +470,17 @@ func (s *sqlStore) CreateConversation(ctx context.Context, c *Conversation) erro
 	if err := checkText("conversation model", c.Model, 500, true); err != nil {
 		return fmt.Errorf("create conversation: %w", err)
 	}
+	settings, err := encodeSettings(c.Settings)
+	if err != nil {
+		return fmt.Errorf("create conversation: %w", err)
+	}
 	if c.ID == "" {
 		c.ID = newID()
 	}
 	c.CreatedAt = stamp(c.CreatedAt)
 	c.UpdatedAt = c.CreatedAt
-	_, err := s.exec(ctx, "INSERT INTO conversations ("+convCols+") VALUES (?, ?, ?, ?, ?, ?)",
-		c.ID, c.UserID, c.Title, c.Model, ms(c.CreatedAt), ms(c.UpdatedAt))
+	_, err = s.exec(ctx, "INSERT INTO conversations ("+convCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+		c.ID, c.UserID, c.Title, c.Model, settings, ms(c.CreatedAt), ms(c.UpdatedAt))
 	switch {
 	case isUnique(err):
 		return fmt.Errorf("create conversation %q: %w", c.ID, ErrConflict)
@@ -486,6 +536,16 @@ func (s *sqlStore) RenameConversation(ctx context.Context, userID int64, id, tit
 	return affected(res, err, fmt.Sprintf("rename conversation %q", id))
 }
 
+func (s *sqlStore) SetConversationSettings(ctx context.Context, userID int64, id string, cs ConversationSettings) error {
+	settings, err := encodeSettings(cs)
+	if err != nil {
+		return fmt.Errorf("settings of conversation %q: %w", id, err)
+	}
+	res, err := s.exec(ctx, "UPDATE conversations SET settings = ?, updated_ms = ? WHERE id = ? AND user_id = ?",
+		settings, ms(now()), id, userID)
+	return affected(res, err, fmt.Sprintf("settings of conversation %q", id))
+}
+
 func (s *sqlStore) DeleteConversation(ctx context.Context, userID int64, id string) error {
 	res, err := s.exec(ctx, "DELETE FROM conversations WHERE id = ? AND user_id = ?", id, userID)
 	return affected(res, err, fmt.Sprintf("delete conversation %q", id))
@@ -493,16 +553,35 @@ func (s *sqlStore) DeleteConversation(ctx context.Context, userID int64, id stri
 
 var messageRoles = map[string]bool{"system": true, "user": true, "assistant": true, "tool": true}
 
-func (s *sqlStore) AppendMessage(ctx context.Context, userID int64, convID string, m *Message) error {
-	what := fmt.Sprintf("append message to conversation %q", convID)
+// checkMessage validates a message before it is written.
+func checkMessage(m *Message) error {
 	if !messageRoles[m.Role] {
-		return fmt.Errorf("%s: role %q: %w", what, m.Role, ErrInvalid)
+		return fmt.Errorf("role %q: %w", m.Role, ErrInvalid)
 	}
 	if err := checkText("message", m.Content, 0, true); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return err
+	}
+	if err := checkText("message model", m.Model, 500, true); err != nil {
+		return err
 	}
 	if m.PromptTokens < 0 || m.CompletionTokens < 0 {
-		return fmt.Errorf("%s: negative token count: %w", what, ErrInvalid)
+		return fmt.Errorf("negative token count: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// insertMessage writes m in tx and sets its ID.
+func (s *sqlStore) insertMessage(ctx context.Context, tx *sql.Tx, convID string, m *Message) error {
+	return tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
+		(conversation_id, role, content, model, prompt_tokens, completion_tokens, created_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		convID, m.Role, m.Content, m.Model, m.PromptTokens, m.CompletionTokens, ms(m.CreatedAt)).Scan(&m.ID)
+}
+
+func (s *sqlStore) AppendMessage(ctx context.Context, userID int64, convID string, m *Message) error {
+	what := fmt.Sprintf("append message to conversation %q", convID)
+	if err := checkMessage(m); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	m.CreatedAt = stamp(m.CreatedAt)
 	m.ConversationID = convID
@@ -512,10 +591,7 @@ func (s *sqlStore) AppendMessage(ctx context.Context, userID int64, convID strin
 		if err := affected(res, err, what); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
-			(conversation_id, role, content, model, prompt_tokens, completion_tokens, created_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			convID, m.Role, m.Content, m.Model, m.PromptTokens, m.CompletionTokens, ms(m.CreatedAt)).Scan(&m.ID)
+		return s.insertMessage(ctx, tx, convID, m)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return err
@@ -523,6 +599,49 @@ func (s *sqlStore) AppendMessage(ctx context.Context, userID int64, convID strin
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	return nil
+}
+
+func (s *sqlStore) ReplaceMessages(ctx context.Context, userID int64, convID string, msgs []Message) error {
+	what := fmt.Sprintf("replace messages of conversation %q", convID)
+	t := now()
+	for i := range msgs {
+		if err := checkMessage(&msgs[i]); err != nil {
+			return fmt.Errorf("%s: message %d: %w", what, i, err)
+		}
+	}
+	// Fill in a copy, so a failed transaction leaves msgs as they were.
+	out := make([]Message, len(msgs))
+	copy(out, msgs)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE conversations SET updated_ms = ? WHERE id = ? AND user_id = ?"),
+			ms(t), convID, userID)
+		if err := affected(res, err, what); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM messages WHERE conversation_id = ?"), convID); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].CreatedAt.IsZero() {
+				out[i].CreatedAt = t
+			} else {
+				out[i].CreatedAt = stamp(out[i].CreatedAt)
+			}
+			out[i].ConversationID = convID
+			if err := s.insertMessage(ctx, tx, convID, &out[i]); err != nil {
+				return fmt.Errorf("message %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	copy(msgs, out)
 	return nil
 }
 

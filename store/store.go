@@ -82,9 +82,27 @@ type Conversation struct {
 	UserID    int64
 	Title     string
 	Model     string
+	Settings  ConversationSettings
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ConversationSettings are the chat page's choices for one conversation,
+// stored as a JSON object.
+type ConversationSettings struct {
+	// Temperature is the sampling temperature, 0 to 2; nil means the
+	// page's default.
+	Temperature *float64 `json:"temperature,omitempty"`
+	// Model is the model picked last, which may differ from the one the
+	// conversation started with.
+	Model string `json:"model,omitempty"`
+}
+
+// LocalUsername is the name of the account that owns the conversations of
+// single-user mode (no accounts, local connections). It cannot log in, is
+// not a valid name for a real account, and is neither counted by
+// CountUsers nor listed by ListUsers.
+const LocalUsername = "@local"
 
 // Message is one turn of a conversation.
 type Message struct {
@@ -107,6 +125,9 @@ type Store interface {
 	UserByName(ctx context.Context, username string) (User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// LocalUser returns the owner of single-user mode's conversations
+	// (LocalUsername), creating it on first use.
+	LocalUser(ctx context.Context) (User, error)
 	// UpdateUser saves PasswordHash, Role and Disabled of u.
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes the user with their keys, sessions and
@@ -137,11 +158,17 @@ type Store interface {
 	// updated first; limit <= 0 means no limit.
 	ListConversations(ctx context.Context, userID int64, limit, offset int) ([]Conversation, error)
 	RenameConversation(ctx context.Context, userID int64, id, title string) error
+	// SetConversationSettings replaces the conversation's settings.
+	SetConversationSettings(ctx context.Context, userID int64, id string, cs ConversationSettings) error
 	DeleteConversation(ctx context.Context, userID int64, id string) error
 	// AppendMessage adds m to the conversation convID of userID and sets
 	// m.ID, m.ConversationID and (when zero) m.CreatedAt.
 	AppendMessage(ctx context.Context, userID int64, convID string, m *Message) error
 	Messages(ctx context.Context, userID int64, convID string) ([]Message, error)
+	// ReplaceMessages replaces all messages of the conversation by msgs in
+	// one transaction (all or nothing), filling in their ID,
+	// ConversationID and (when zero) CreatedAt like AppendMessage.
+	ReplaceMessages(ctx context.Context, userID int64, convID string, msgs []Message) error
 
 	// Usage statistics.
 	InsertUsage(ctx context.Context, recs []UsageRecord) error

@@ -102,6 +102,9 @@ func Run(t *testing.T, newURL NewURL) {
 		{"Sessions", testSessions},
 		{"Conversations", testConversations},
 		{"ConversationOwnership", testOwnership},
+		{"ConversationSettings", testConversationSettings},
+		{"ReplaceMessages", testReplaceMessages},
+		{"LocalUser", testLocalUser},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"UsageAggregates", testUsageAggregates},
 		{"UsageQueries", testUsageQueries},
@@ -452,6 +455,169 @@ func testOwnership(t *testing.T, newURL NewURL) {
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("ann's messages after eve: %+v, %v", msgs, err)
 	}
+}
+
+func testConversationSettings(t *testing.T, newURL NewURL) {
+	st := OpenFresh(t, newURL)
+	ann := mustUser(t, st, "ann", store.RoleUser)
+	eve := mustUser(t, st, "eve", store.RoleUser)
+	temp := 0.3
+	c := store.Conversation{UserID: ann.ID, Title: "t", Model: "a", Settings: store.ConversationSettings{Temperature: &temp}}
+	if err := st.CreateConversation(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Conversation(ctx, ann.ID, c.ID)
+	if err != nil || got.Settings.Temperature == nil || *got.Settings.Temperature != 0.3 || got.Settings.Model != "" {
+		t.Fatalf("settings after create: %+v, %v", got.Settings, err)
+	}
+	hot := 1.5
+	if err := st.SetConversationSettings(ctx, ann.ID, c.ID, store.ConversationSettings{Temperature: &hot, Model: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.ListConversations(ctx, ann.ID, 0, 0)
+	if err != nil || len(list) != 1 || list[0].Settings.Model != "b" || *list[0].Settings.Temperature != 1.5 {
+		t.Fatalf("settings in list: %+v, %v", list, err)
+	}
+	bad := []store.ConversationSettings{
+		{Temperature: ptr(-0.1)}, {Temperature: ptr(2.5)}, {Temperature: ptr(math.NaN())},
+		{Model: strings.Repeat("m", 501)}, {Model: "bad\x00"},
+	}
+	for _, cs := range bad {
+		wantErr(t, fmt.Sprintf("settings %+v", cs), st.SetConversationSettings(ctx, ann.ID, c.ID, cs), store.ErrInvalid)
+	}
+	wantErr(t, "eve sets ann's settings", st.SetConversationSettings(ctx, eve.ID, c.ID, store.ConversationSettings{}), store.ErrNotFound)
+	wantErr(t, "missing conversation", st.SetConversationSettings(ctx, ann.ID, "nope", store.ConversationSettings{}), store.ErrNotFound)
+	// Clearing them reads back as defaults.
+	if err := st.SetConversationSettings(ctx, ann.ID, c.ID, store.ConversationSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Conversation(ctx, ann.ID, c.ID); got.Settings != (store.ConversationSettings{}) {
+		t.Fatalf("cleared settings read back as %+v", got.Settings)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func testReplaceMessages(t *testing.T, newURL NewURL) {
+	st := OpenFresh(t, newURL)
+	ann := mustUser(t, st, "ann", store.RoleUser)
+	eve := mustUser(t, st, "eve", store.RoleUser)
+	c := store.Conversation{UserID: ann.ID, Title: "t", Model: "m"}
+	if err := st.CreateConversation(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"one", "two", "three"} {
+		if err := st.AppendMessage(ctx, ann.ID, c.ID, &store.Message{Role: "user", Content: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	repl := []store.Message{
+		{Role: "system", Content: "be brief", CreatedAt: kept},
+		{Role: "user", Content: "again"},
+		{Role: "assistant", Content: "ok", Model: "m", PromptTokens: 5, CompletionTokens: 1},
+	}
+	if err := st.ReplaceMessages(ctx, ann.ID, c.ID, repl); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range repl {
+		if m.ID == 0 || m.ConversationID != c.ID || m.CreatedAt.IsZero() {
+			t.Fatalf("replaced message %d not filled in: %+v", i, m)
+		}
+	}
+	check := func(what string, want []string) {
+		t.Helper()
+		got, err := st.Messages(ctx, ann.ID, c.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var texts []string
+		for _, m := range got {
+			texts = append(texts, m.Content)
+		}
+		if fmt.Sprint(texts) != fmt.Sprint(want) {
+			t.Fatalf("%s: messages %q, want %q", what, texts, want)
+		}
+	}
+	check("after replace", []string{"be brief", "again", "ok"})
+	if got, _ := st.Messages(ctx, ann.ID, c.ID); !got[0].CreatedAt.Equal(kept) || got[2].CompletionTokens != 1 {
+		t.Fatalf("replaced messages lost their fields: %+v", got)
+	}
+
+	// A bad message anywhere in the list changes nothing.
+	bad := []store.Message{{Role: "user", Content: "fine"}, {Role: "wizard", Content: "x"}}
+	wantErr(t, "bad role in replacement", st.ReplaceMessages(ctx, ann.ID, c.ID, bad), store.ErrInvalid)
+	check("after a refused replace", []string{"be brief", "again", "ok"})
+
+	// A cancelled transaction changes nothing either.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := st.ReplaceMessages(cctx, ann.ID, c.ID, []store.Message{{Role: "user", Content: "lost"}}); err == nil {
+		t.Fatal("replace with a cancelled context succeeded")
+	}
+	check("after a cancelled replace", []string{"be brief", "again", "ok"})
+
+	wantErr(t, "eve replaces ann's messages", st.ReplaceMessages(ctx, eve.ID, c.ID, nil), store.ErrNotFound)
+	wantErr(t, "missing conversation", st.ReplaceMessages(ctx, ann.ID, "nope", nil), store.ErrNotFound)
+	check("after eve", []string{"be brief", "again", "ok"})
+
+	// Replacing with nothing empties the conversation but keeps it.
+	if err := st.ReplaceMessages(ctx, ann.ID, c.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after emptying", nil)
+	if _, err := st.Conversation(ctx, ann.ID, c.ID); err != nil {
+		t.Fatalf("conversation after emptying: %v", err)
+	}
+}
+
+func testLocalUser(t *testing.T, newURL NewURL) {
+	st := OpenFresh(t, newURL)
+	// Concurrent first uses agree on one account.
+	const n = 4
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := st.LocalUser(ctx)
+			ids[i], errs[i] = u.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("LocalUser %d: %v", i, errs[i])
+		}
+		if ids[i] != ids[0] || ids[i] == 0 {
+			t.Fatalf("LocalUser ids %v", ids)
+		}
+	}
+	u, err := st.LocalUser(ctx)
+	if err != nil || u.ID != ids[0] || u.Username != store.LocalUsername || u.Role != store.RoleAdmin {
+		t.Fatalf("LocalUser again = %+v, %v", u, err)
+	}
+	// It is not an account: single-user mode stays on.
+	if n, err := st.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("CountUsers with only the local user = %d, %v", n, err)
+	}
+	ann := mustUser(t, st, "ann", store.RoleUser)
+	if n, _ := st.CountUsers(ctx); n != 1 {
+		t.Fatalf("CountUsers = %d, want 1", n)
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil || len(users) != 1 || users[0].ID != ann.ID {
+		t.Fatalf("ListUsers = %+v, %v", users, err)
+	}
+	// It owns conversations like any account.
+	c := store.Conversation{UserID: u.ID, Title: "local chat"}
+	if err := st.CreateConversation(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Conversation(ctx, ann.ID, c.ID)
+	wantErr(t, "ann reads the local user's conversation", err, store.ErrNotFound)
 }
 
 func testDeleteUserCascades(t *testing.T, newURL NewURL) {
