@@ -21,14 +21,17 @@ import (
 // session cookie, or an API key):
 //
 //	GET    /api/conversations?q=&limit=      list, newest first; q searches titles and messages
-//	POST   /api/conversations                {title, model, system} → conversation
+//	POST   /api/conversations                {title, model, system, settings} → conversation
 //	GET    /api/conversations/{id}           {conversation, messages}
-//	PATCH  /api/conversations/{id}           {title}
+//	PATCH  /api/conversations/{id}           {title?, settings?}
 //	DELETE /api/conversations/{id}
 //	POST   /api/conversations/{id}/messages  {role, content, model, prompt_tokens, completion_tokens}
 //	PUT    /api/conversations/{id}/messages  [messages]: replaces them all (regenerate, edit and resend)
 //
-// Another user's conversation answers 404, exactly like a missing one.
+// settings is {temperature, model}: the page's choices for the conversation.
+// Another user's conversation answers 404, exactly like a missing one. In
+// single-user mode the conversations belong to the store's local account
+// (store.LocalUsername), which exists only for that purpose.
 
 // Limits on request bodies and listings.
 const (
@@ -114,13 +117,24 @@ func (h *handler) apiAdmin(f apiFunc) http.HandlerFunc {
 	})
 }
 
-// apiOwner is for calls on the user's own conversations, which need an
-// account: the single-user mode keeps them in the browser instead.
+// apiOwner is for calls on the user's own conversations. In single-user
+// mode (a local principal without an account) they belong to the store's
+// local account, which is created on first use.
 func (h *handler) apiOwner(f apiFunc) http.HandlerFunc {
 	return h.apiUser(func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		if p.UserID == 0 {
-			writeError(w, http.StatusConflict, "no account: in single-user mode conversations are kept in the browser")
-			return
+			if !p.Local {
+				writeError(w, http.StatusConflict, "no account owns conversations for this request")
+				return
+			}
+			u, err := h.opt.Store.LocalUser(r.Context())
+			if err != nil {
+				h.storeError(w, err)
+				return
+			}
+			owner := *p
+			owner.UserID = u.ID
+			p = &owner
 		}
 		f(w, r, p)
 	})
@@ -132,13 +146,14 @@ type meJSON struct {
 	Username string `json:"username"`
 	Role     string `json:"role"`
 	Local    bool   `json:"local"`
-	// Storage is "server" or, in single-user mode, "browser".
+	// Storage is "server", or "browser" when the server cannot keep this
+	// principal's conversations.
 	Storage string `json:"storage"`
 }
 
 func (h *handler) me(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	m := meJSON{Username: p.Username, Role: string(p.Role), Local: p.Local, Storage: "server"}
-	if p.UserID == 0 {
+	if p.UserID == 0 && !p.Local {
 		m.Storage = "browser"
 	}
 	writeJSON(w, http.StatusOK, m)
@@ -147,15 +162,16 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 // ---- conversations ----
 
 type convJSON struct {
-	ID        string    `json:"id"`
-	Title     string    `json:"title"`
-	Model     string    `json:"model"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string                     `json:"id"`
+	Title     string                     `json:"title"`
+	Model     string                     `json:"model"`
+	Settings  store.ConversationSettings `json:"settings"`
+	CreatedAt time.Time                  `json:"created_at"`
+	UpdatedAt time.Time                  `json:"updated_at"`
 }
 
 func toConvJSON(c store.Conversation) convJSON {
-	return convJSON{ID: c.ID, Title: c.Title, Model: c.Model, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return convJSON{ID: c.ID, Title: c.Title, Model: c.Model, Settings: c.Settings, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 type messageJSON struct {
@@ -249,9 +265,10 @@ func (h *handler) matches(ctx context.Context, userID int64, c store.Conversatio
 }
 
 type createReq struct {
-	Title  string `json:"title"`
-	Model  string `json:"model"`
-	System string `json:"system"`
+	Title    string                     `json:"title"`
+	Model    string                     `json:"model"`
+	System   string                     `json:"system"`
+	Settings store.ConversationSettings `json:"settings"`
 }
 
 func (h *handler) createConversation(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -260,7 +277,7 @@ func (h *handler) createConversation(w http.ResponseWriter, r *http.Request, p *
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	c := store.Conversation{UserID: p.UserID, Title: cleanTitle(req.Title), Model: strings.TrimSpace(req.Model)}
+	c := store.Conversation{UserID: p.UserID, Title: cleanTitle(req.Title), Model: strings.TrimSpace(req.Model), Settings: req.Settings}
 	if err := h.opt.Store.CreateConversation(r.Context(), &c); err != nil {
 		h.storeError(w, err)
 		return
@@ -268,6 +285,8 @@ func (h *handler) createConversation(w http.ResponseWriter, r *http.Request, p *
 	if strings.TrimSpace(req.System) != "" {
 		m := store.Message{Role: "system", Content: req.System}
 		if err := h.opt.Store.AppendMessage(r.Context(), p.UserID, c.ID, &m); err != nil {
+			// Do not leave a conversation without its system prompt.
+			_ = h.opt.Store.DeleteConversation(context.WithoutCancel(r.Context()), p.UserID, c.ID)
 			h.storeError(w, err)
 			return
 		}
@@ -296,16 +315,29 @@ func (h *handler) getConversation(w http.ResponseWriter, r *http.Request, p *aut
 
 func (h *handler) patchConversation(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var req struct {
-		Title string `json:"title"`
+		Title    *string                     `json:"title"`
+		Settings *store.ConversationSettings `json:"settings"`
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	id := r.PathValue("id")
-	if err := h.opt.Store.RenameConversation(r.Context(), p.UserID, id, cleanTitle(req.Title)); err != nil {
-		h.storeError(w, err)
+	if req.Title == nil && req.Settings == nil {
+		writeError(w, http.StatusBadRequest, "request body: nothing to change (want title or settings)")
 		return
+	}
+	if req.Settings != nil {
+		if err := h.opt.Store.SetConversationSettings(r.Context(), p.UserID, id, *req.Settings); err != nil {
+			h.storeError(w, err)
+			return
+		}
+	}
+	if req.Title != nil {
+		if err := h.opt.Store.RenameConversation(r.Context(), p.UserID, id, cleanTitle(*req.Title)); err != nil {
+			h.storeError(w, err)
+			return
+		}
 	}
 	c, err := h.opt.Store.Conversation(r.Context(), p.UserID, id)
 	if err != nil {
@@ -338,10 +370,9 @@ func (h *handler) appendMessage(w http.ResponseWriter, r *http.Request, p *auth.
 	writeJSON(w, http.StatusCreated, toMessageJSON(m))
 }
 
-// replaceMessages rewrites a conversation's messages: it is how the page
-// regenerates an answer, edits a question or changes the system prompt.
-// The store has no message deletion, so the conversation is recreated
-// under the same id, title, model and creation time.
+// replaceMessages rewrites a conversation's messages in one transaction:
+// it is how the page regenerates an answer, edits a question or changes
+// the system prompt.
 func (h *handler) replaceMessages(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var req []messageJSON
 	if err := readJSON(w, r, &req); err != nil {
@@ -354,11 +385,6 @@ func (h *handler) replaceMessages(w http.ResponseWriter, r *http.Request, p *aut
 	}
 	ctx := r.Context()
 	id := r.PathValue("id")
-	c, err := h.opt.Store.Conversation(ctx, p.UserID, id)
-	if err != nil {
-		h.storeError(w, err)
-		return
-	}
 	old, err := h.opt.Store.Messages(ctx, p.UserID, id)
 	if err != nil {
 		h.storeError(w, err)
@@ -367,36 +393,30 @@ func (h *handler) replaceMessages(w http.ResponseWriter, r *http.Request, p *aut
 	// Keep the stored times of messages that are unchanged.
 	msgs := make([]store.Message, len(req))
 	for i, m := range req {
+		if !validRole(m.Role) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("message %d: role %q: want system, user, assistant or tool", i, m.Role))
+			return
+		}
 		msgs[i] = m.toStore()
 		msgs[i].CreatedAt = time.Time{}
 		if i < len(old) && old[i].Role == m.Role && old[i].Content == m.Content {
 			msgs[i].CreatedAt = old[i].CreatedAt
 		}
-		if !validRole(m.Role) {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("message %d: role %q: want system, user, assistant or tool", i, m.Role))
-			return
-		}
 	}
-	// From here on the request must not be cut short half-way.
-	ctx = context.WithoutCancel(ctx)
-	if err := h.opt.Store.DeleteConversation(ctx, p.UserID, id); err != nil {
+	if err := h.opt.Store.ReplaceMessages(ctx, p.UserID, id, msgs); err != nil {
 		h.storeError(w, err)
 		return
 	}
-	nc := store.Conversation{ID: c.ID, UserID: p.UserID, Title: c.Title, Model: c.Model, CreatedAt: c.CreatedAt}
-	if err := h.opt.Store.CreateConversation(ctx, &nc); err != nil {
-		h.storeError(w, fmt.Errorf("recreate conversation %q: %w", id, err))
+	c, err := h.opt.Store.Conversation(ctx, p.UserID, id)
+	if err != nil {
+		h.storeError(w, err)
 		return
 	}
 	out := make([]messageJSON, 0, len(msgs))
-	for i := range msgs {
-		if err := h.opt.Store.AppendMessage(ctx, p.UserID, id, &msgs[i]); err != nil {
-			h.storeError(w, fmt.Errorf("rewrite message %d of conversation %q: %w", i, id, err))
-			return
-		}
-		out = append(out, toMessageJSON(msgs[i]))
+	for _, m := range msgs {
+		out = append(out, toMessageJSON(m))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": toConvJSON(nc), "messages": out})
+	writeJSON(w, http.StatusOK, map[string]any{"conversation": toConvJSON(c), "messages": out})
 }
 
 func validRole(r string) bool {

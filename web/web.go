@@ -28,9 +28,11 @@
 // X-CSRF-Token header, so the server must run them behind auth.Middleware
 // as well; the server records their usage, which the dashboard reports.
 //
-// In single-user mode (no accounts, loopback client) there is no user row
-// to own conversations, so the page keeps them in the browser's local
-// storage and /api/conversations answers 409.
+// In single-user mode (no accounts, loopback client) the conversations
+// belong to the store's local account (store.LocalUsername), created on
+// first use; it cannot log in and does not count as an account, so the
+// mode ends as soon as a real account exists, and its conversations are
+// then out of reach until accounts are removed again.
 //
 // Every response carries a strict Content-Security-Policy (scripts and
 // styles from this origin only, no inline scripts, no framing), so text

@@ -331,6 +331,23 @@ func TestConversations(t *testing.T) {
 	if r := a.do("PATCH", base, `{"title":"Busan food"}`, nil); r.status != http.StatusOK || decode[convJSON](t, r).Title != "Busan food" {
 		t.Errorf("rename: %d %s", r.status, r.body)
 	}
+	// Settings: set, read back, refused when out of range, left alone by a rename.
+	if r := a.do("PATCH", base, `{"settings":{"temperature":1.2,"model":"m2"}}`, nil); r.status != http.StatusOK {
+		t.Errorf("settings: %d %s", r.status, r.body)
+	} else if s := decode[convJSON](t, r).Settings; s.Temperature == nil || *s.Temperature != 1.2 || s.Model != "m2" {
+		t.Errorf("settings after PATCH: %+v", s)
+	}
+	for _, body := range []string{`{"settings":{"temperature":7}}`, `{}`, `{"settings":{"top_k":3}}`} {
+		if r := a.do("PATCH", base, body, nil); r.status != http.StatusBadRequest {
+			t.Errorf("PATCH %s: status %d, want 400", body, r.status)
+		}
+	}
+	if r := a.do("PATCH", base, `{"title":"Busan eats"}`, nil); r.status != http.StatusOK || decode[convJSON](t, r).Settings.Model != "m2" {
+		t.Errorf("rename dropped the settings: %d %s", r.status, r.body)
+	}
+	if r := b.do("PATCH", base, `{"settings":{"model":"x"}}`, nil); r.status != http.StatusNotFound {
+		t.Errorf("bob changes alice's settings: %d", r.status)
+	}
 	if r := a.do("DELETE", base, nil, nil); r.status != http.StatusNoContent {
 		t.Errorf("delete: %d", r.status)
 	}
@@ -346,14 +363,30 @@ func TestSingleUserMode(t *testing.T) {
 		t.Fatalf("chat page without accounts: %d", r.status)
 	}
 	me := decode[meJSON](t, c.do("GET", "/api/me", nil, nil))
-	if !me.Local || me.Storage != "browser" || me.Role != "admin" {
+	if !me.Local || me.Storage != "server" || me.Role != "admin" {
 		t.Errorf("me = %+v", me)
 	}
-	if r := c.do("GET", "/api/conversations", nil, nil); r.status != http.StatusConflict {
-		t.Errorf("conversations in single-user mode: %d", r.status)
+	// Conversations are kept on the server, under the local account.
+	r := c.do("POST", "/api/conversations", `{"title":"local","model":"m","settings":{"temperature":0.4}}`, map[string]string{"Origin": c.e.srv.URL})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create in single-user mode: %d %s", r.status, r.body)
+	}
+	conv := decode[convJSON](t, r)
+	if l := decode[map[string][]convJSON](t, c.do("GET", "/api/conversations", nil, nil)); len(l["conversations"]) != 1 || l["conversations"][0].ID != conv.ID {
+		t.Errorf("list in single-user mode: %+v", l)
+	}
+	if n, err := e.st.CountUsers(context.Background()); err != nil || n != 0 {
+		t.Errorf("the local account counts as an account: %d, %v", n, err)
 	}
 	if r := c.do("GET", "/admin/usage", nil, nil); r.status != http.StatusOK {
 		t.Errorf("usage page for the local user: %d", r.status)
+	}
+	// Once an account exists, the local conversations are out of reach.
+	e.addUser("alice", store.RoleUser)
+	a := e.client()
+	a.login("alice")
+	if r := a.do("GET", "/api/conversations/"+conv.ID, nil, nil); r.status != http.StatusNotFound {
+		t.Errorf("alice reads the local conversation: %d", r.status)
 	}
 }
 

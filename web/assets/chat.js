@@ -32,7 +32,9 @@
       return N.api('GET', '/api/conversations' + (q ? '?q=' + encodeURIComponent(q) : ''))
         .then(function (r) { return r.conversations; });
     },
-    create: function (c) { return N.api('POST', '/api/conversations', { title: c.title, model: c.model, system: c.system || '' }); },
+    create: function (c) {
+      return N.api('POST', '/api/conversations', { title: c.title, model: c.model, system: c.system || '', settings: c.settings || {} });
+    },
     get: function (id) {
       return N.api('GET', '/api/conversations/' + enc(id)).then(function (r) {
         r.conversation.messages = r.messages;
@@ -41,6 +43,7 @@
     },
     rename: function (id, title) { return N.api('PATCH', '/api/conversations/' + enc(id), { title: title }); },
     remove: function (id) { return N.api('DELETE', '/api/conversations/' + enc(id)); },
+    settings: function (id, s) { return N.api('PATCH', '/api/conversations/' + enc(id), { settings: s }); },
     append: function (id, m) { return N.api('POST', '/api/conversations/' + enc(id) + '/messages', m); },
     replace: function (id, msgs) { return N.api('PUT', '/api/conversations/' + enc(id) + '/messages', msgs); }
   };
@@ -74,7 +77,7 @@
       create: function (c) {
         var db = all();
         var id = 'local-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-        var conv = { id: id, title: c.title, model: c.model, created_at: now(), updated_at: now(), messages: [] };
+        var conv = { id: id, title: c.title, model: c.model, settings: c.settings || {}, created_at: now(), updated_at: now(), messages: [] };
         if (c.system) conv.messages.push({ role: 'system', content: c.system });
         db[id] = conv;
         put(db);
@@ -93,6 +96,14 @@
         } catch (e) { return Promise.reject(e); }
       },
       remove: function (id) { var db = all(); delete db[id]; put(db); return Promise.resolve(null); },
+      settings: function (id, s) {
+        try {
+          var db = all();
+          need(db, id).settings = s;
+          put(db);
+          return Promise.resolve(summary(db[id]));
+        } catch (e) { return Promise.reject(e); }
+      },
       append: function (id, m) {
         try {
           var db = all();
@@ -114,12 +125,18 @@
     };
   })();
 
-  // Per-conversation settings the server does not keep: temperature and
-  // the model picked last.
-  function convSettings(id) {
-    try { return JSON.parse(N.load('nuri.conv.' + id) || '{}') || {}; } catch (e) { return {}; }
+  // Per-conversation settings, kept with the conversation: temperature
+  // and the model picked last.
+  function convSettings(c) {
+    var s = c && c.settings;
+    return s ? { temperature: s.temperature, model: s.model } : {};
   }
-  function saveConvSettings(id, s) { N.save('nuri.conv.' + id, JSON.stringify(s)); }
+  function saveConvSettings(s) {
+    var conv = state.conv;
+    if (!conv) return;
+    conv.settings = s;
+    state.store.settings(conv.id, s).catch(showError);
+  }
 
   // ---- status line ----
 
@@ -243,7 +260,7 @@
       ui.title.textContent = c.title || t('untitled');
       var sys = c.messages.filter(function (m) { return m.role === 'system'; })[0];
       ui.system.value = sys ? sys.content : '';
-      var s = convSettings(c.id);
+      var s = convSettings(c);
       setTemperature(typeof s.temperature === 'number' ? s.temperature : defaultTemp());
       var model = s.model || c.model;
       if (model && state.models.indexOf(model) >= 0) ui.model.value = model;
@@ -471,13 +488,14 @@
     if (!model) { setStatus('err_no_model', null, true); return Promise.resolve(); }
     ui.input.value = '';
     autoGrow();
-    var ready = state.conv ? Promise.resolve(state.conv) : state.store.create({ title: titleFrom(text), model: model, system: ui.system.value.trim() })
+    var settings = { temperature: parseFloat(ui.temp.value), model: model };
+    var ready = state.conv ? Promise.resolve(state.conv) : state.store.create({ title: titleFrom(text), model: model, system: ui.system.value.trim(), settings: settings })
       .then(function (c) {
         c.messages = [];
         if (ui.system.value.trim()) c.messages.push({ role: 'system', content: ui.system.value.trim() });
         state.conv = c;
         ui.title.textContent = c.title;
-        saveConvSettings(c.id, { temperature: parseFloat(ui.temp.value), model: model });
+        c.settings = settings;
         N.save('nuri.lastConversation', c.id);
         return c;
       });
@@ -616,9 +634,9 @@
     ui.model.addEventListener('change', function () {
       N.save('nuri.model', ui.model.value);
       if (state.conv) {
-        var s = convSettings(state.conv.id);
+        var s = convSettings(state.conv);
         s.model = ui.model.value;
-        saveConvSettings(state.conv.id, s);
+        saveConvSettings(s);
       }
     });
     ui.settingsBtn.addEventListener('click', function () {
@@ -631,10 +649,13 @@
       setTemperature(ui.temp.value);
       var v = parseFloat(ui.temp.value);
       N.save('nuri.temperature', String(v));
+    });
+    // Saved with the conversation once the slider is let go.
+    ui.temp.addEventListener('change', function () {
       if (state.conv) {
-        var s = convSettings(state.conv.id);
-        s.temperature = v;
-        saveConvSettings(state.conv.id, s);
+        var s = convSettings(state.conv);
+        s.temperature = parseFloat(ui.temp.value);
+        saveConvSettings(s);
       }
     });
     ui.system.addEventListener('change', function () {
