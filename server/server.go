@@ -32,6 +32,7 @@ import (
 	"github.com/nuri-ai/nuri/store"
 	"github.com/nuri-ai/nuri/tokenizer"
 	"github.com/nuri-ai/nuri/usage"
+	"github.com/nuri-ai/nuri/web"
 )
 
 // DefaultPort is where `nuri serve` listens unless told otherwise (Ollama
@@ -194,16 +195,28 @@ func (s *Server) routes() http.Handler {
 	anthropic.New(s).Register(api)
 	ollama.New(s).Register(api)
 
+	// The web interface takes every path not claimed here, plus its own
+	// JSON APIs under /api/, which the Ollama API leaves free. It applies
+	// the auth middleware itself; the APIs accept its session cookie (with
+	// the X-CSRF-Token header) through authorize.
+	page := web.New(web.Options{
+		Store: s.store, Auth: s.auth, Usage: s.rec, UsageSource: s.store,
+		Logf: s.cfg.logf,
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "Nuri is running")
-	})
 	mux.Handle("/v1/", s.authorize(api))
 	mux.Handle("/api/", s.authorize(api))
+	for _, p := range webAPIPaths {
+		mux.Handle(p, page)
+	}
+	mux.Handle("/", page)
 	return s.instrument(mux)
 }
+
+// webAPIPaths are the web interface's JSON APIs under /api/.
+var webAPIPaths = []string{"/api/me", "/api/usage", "/api/usage.csv", "/api/conversations", "/api/conversations/"}
 
 // statusWriter remembers the status code for the request counter.
 type statusWriter struct {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/nuri-ai/nuri/server"
+	"github.com/nuri-ai/nuri/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -58,6 +59,7 @@ With --api-key, or once user accounts exist, requests must carry a key
 			} else if cfg.MemoryBudget, err = server.ParseSize(memory); err != nil {
 				return fmt.Errorf("--memory: %w", err)
 			}
+			cfg.DatabaseURL = resolveDatabaseURL(cfg.DatabaseURL, cfg.DataDir)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			s, err := server.New(ctx, cfg)
@@ -86,11 +88,40 @@ With --api-key, or once user accounts exist, requests must carry a key
 	f.IntVar(&cfg.Parallel, "parallel", 0, "sequences decoded at once per model (0 = 64)")
 	f.IntVar(&cfg.MaxQueue, "max-queue", 0, "requests waiting per model before answering 429 (0 = 256)")
 	f.StringVar(&cfg.APIKey, "api-key", "", "require this API key on every API request")
-	f.StringVar(&cfg.DatabaseURL, "database-url", "", "database for accounts and usage: postgres://... or sqlite://PATH (default: SQLite in --data-dir)")
-	f.StringVar(&cfg.DataDir, "data-dir", "", "folder for Nuri's database (default: $XDG_DATA_HOME/nuri or ~/.local/share/nuri)")
+	databaseFlags(f, &cfg.DatabaseURL, &cfg.DataDir)
 	documentEnv(f)
 	rootCmd.AddCommand(cmd)
 }
+
+// databaseFlags adds --database-url and --data-dir, shared by serve and
+// user so that both find the same accounts.
+func databaseFlags(f *pflag.FlagSet, url, dataDir *string) {
+	f.StringVar(url, "database-url", "", "database for accounts, conversations and usage: postgres://... or sqlite://PATH (default: SQLite in --data-dir)")
+	f.StringVar(dataDir, "data-dir", "", "folder for Nuri's database (default: $XDG_DATA_HOME/nuri or ~/.local/share/nuri)")
+}
+
+// resolveDatabaseURL picks the database from the flags, then their
+// environment variables (NURI_DATABASE_URL, NURI_DATA_DIR), then the
+// default: SQLite in Nuri's data directory.
+func resolveDatabaseURL(url, dataDir string) string {
+	if url != "" {
+		return url
+	}
+	if u := os.Getenv(server.EnvName("database-url")); u != "" {
+		return u
+	}
+	if dataDir == "" {
+		dataDir = os.Getenv(server.EnvName("data-dir"))
+	}
+	if dataDir == "" {
+		dataDir = server.DefaultDataDir()
+	}
+	return store.DefaultURL(dataDir)
+}
+
+// defaultDatabaseURL is the database `nuri serve` and `nuri user` use when
+// no flag names one.
+func defaultDatabaseURL() string { return resolveDatabaseURL("", "") }
 
 // documentEnv adds each flag's environment variable to its help text.
 func documentEnv(f *pflag.FlagSet) {

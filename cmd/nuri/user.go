@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,25 +19,8 @@ import (
 	"github.com/nuri-ai/nuri/store"
 )
 
-// userDB is the database URL of the account commands (--db).
-var userDB string
-
-// defaultDBURL is where accounts live unless --db or NURI_DB says
-// otherwise: a SQLite file in $NURI_HOME, or ~/.nuri.
-func defaultDBURL() string {
-	if u := os.Getenv("NURI_DB"); u != "" {
-		return u
-	}
-	dir := os.Getenv("NURI_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			home = "."
-		}
-		dir = filepath.Join(home, ".nuri")
-	}
-	return store.DefaultURL(dir)
-}
+// The account commands' database flags (see databaseFlags).
+var userDB, userDataDir string
 
 func init() {
 	userCmd := &cobra.Command{
@@ -49,9 +31,13 @@ func init() {
 While no account exists, "nuri serve" answers only this machine, without a
 login. Once one exists, every page and API needs a session or an API key.
 Passwords are read from the terminal without echo, or as one line from
-standard input when it is not a terminal.`,
+standard input when it is not a terminal.
+
+The commands work on the same database as "nuri serve": --database-url or
+NURI_DATABASE_URL, else SQLite in --data-dir or NURI_DATA_DIR, else in
+$XDG_DATA_HOME/nuri or ~/.local/share/nuri.`,
 	}
-	userCmd.PersistentFlags().StringVar(&userDB, "db", defaultDBURL(), "database URL (sqlite path or postgres://...; env NURI_DB)")
+	databaseFlags(userCmd.PersistentFlags(), &userDB, &userDataDir)
 
 	var admin bool
 	add := &cobra.Command{
@@ -189,9 +175,10 @@ func withAccounts(cmd *cobra.Command, f func(ctx context.Context, svc *auth.Serv
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := store.Open(ctx, userDB)
+	url := resolveDatabaseURL(userDB, userDataDir)
+	st, err := store.Open(ctx, url)
 	if err != nil {
-		return fmt.Errorf("open account database %s: %w", userDB, err)
+		return fmt.Errorf("open account database: %w", err)
 	}
 	defer st.Close()
 	return f(ctx, auth.NewService(st, auth.Options{}), st)

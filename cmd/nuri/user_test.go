@@ -27,7 +27,7 @@ func runUserCmd(t *testing.T, stdin string, args ...string) (string, error) {
 }
 
 func TestUserCommands(t *testing.T) {
-	db := "--db=" + filepath.Join(t.TempDir(), "nuri.db")
+	db := "--database-url=" + filepath.Join(t.TempDir(), "nuri.db")
 	steps := []struct {
 		stdin   string
 		args    []string
@@ -56,5 +56,33 @@ func TestUserCommands(t *testing.T) {
 		if err != nil || !strings.Contains(out, s.want) {
 			t.Errorf("user %v: output %q, error %v; want %q", s.args, out, err, s.want)
 		}
+	}
+}
+
+// TestDatabaseURL checks that serve and user resolve the same database
+// from the same flags and environment.
+func TestDatabaseURL(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	tests := []struct {
+		url, dir, envURL, envDir string
+		want                     string
+	}{
+		{want: "sqlite:///data/nuri/nuri.db"},
+		{envDir: "/srv/nuri", want: "sqlite:///srv/nuri/nuri.db"},
+		{dir: "/x", envDir: "/srv/nuri", want: "sqlite:///x/nuri.db"},
+		{envURL: "postgres://db/nuri", envDir: "/srv/nuri", want: "postgres://db/nuri"},
+		{url: "sqlite:///a.db", envURL: "postgres://db/nuri", want: "sqlite:///a.db"},
+	}
+	for _, tc := range tests {
+		t.Setenv("NURI_DATABASE_URL", tc.envURL)
+		t.Setenv("NURI_DATA_DIR", tc.envDir)
+		if got := resolveDatabaseURL(tc.url, tc.dir); got != tc.want {
+			t.Errorf("resolveDatabaseURL(%q, %q) with env %q, %q = %q, want %q", tc.url, tc.dir, tc.envURL, tc.envDir, got, tc.want)
+		}
+	}
+	t.Setenv("NURI_DATABASE_URL", "")
+	t.Setenv("NURI_DATA_DIR", "")
+	if got := defaultDatabaseURL(); got != "sqlite:///data/nuri/nuri.db" {
+		t.Errorf("defaultDatabaseURL() = %q", got)
 	}
 }
