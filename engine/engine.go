@@ -57,6 +57,7 @@ type Engine struct {
 
 	mu          sync.Mutex
 	queue       []*seq // submitted, not yet seen by the loop
+	embeds      []*embedJob
 	loopWaiting int    // waiting sequences the loop holds
 	closed      bool
 	stats       Stats
@@ -214,6 +215,74 @@ func (e *Engine) Submit(ctx context.Context, r *Request) (<-chan Event, error) {
 	return s.out, nil
 }
 
+// embedJob is one Embed call waiting for the loop.
+type embedJob struct {
+	ctx  context.Context
+	ids  []int32
+	done chan struct{}
+	vec  []float32
+	err  error
+}
+
+// Embed returns the embedding of ids (the model's mean-pooled, final-normed
+// hidden states, unit length). It runs on the engine's goroutine between
+// steps, since the model's scratch memory serves one forward pass at a
+// time; it waits behind the step in progress but not behind queued
+// requests. Cancelling ctx abandons the wait.
+func (e *Engine) Embed(ctx context.Context, ids []int32) ([]float32, error) {
+	if len(ids) == 0 {
+		return nil, errors.New("engine: embed: no input tokens")
+	}
+	if len(ids) > e.ctxLen {
+		return nil, &PromptTooLongError{PromptTokens: len(ids), Context: e.ctxLen}
+	}
+	for _, id := range ids {
+		if id < 0 || int(id) >= e.vocab {
+			return nil, fmt.Errorf("engine: embed: token id %d is outside the vocabulary (0..%d)", id, e.vocab-1)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j := &embedJob{ctx: ctx, ids: ids, done: make(chan struct{})}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if len(e.embeds) >= e.cfg.MaxQueue {
+		e.mu.Unlock()
+		return nil, ErrQueueFull
+	}
+	e.embeds = append(e.embeds, j)
+	e.mu.Unlock()
+	e.signal()
+	select {
+	case <-j.done:
+		return j.vec, j.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// runEmbeds computes the pending embeddings; it runs on the loop.
+func (e *Engine) runEmbeds(jobs []*embedJob, abort error) {
+	for _, j := range jobs {
+		switch {
+		case abort != nil:
+			j.err = abort
+		case j.ctx.Err() != nil:
+			j.err = j.ctx.Err()
+		default:
+			j.vec, j.err = e.m.Embed(j.ids)
+			if j.err != nil {
+				j.err = fmt.Errorf("engine: embed: %w", j.err)
+			}
+		}
+		close(j.done)
+	}
+}
+
 func (e *Engine) signal() {
 	select {
 	case e.wake <- struct{}{}:
@@ -274,16 +343,20 @@ func (e *Engine) loop() {
 			e.queue[i] = nil
 		}
 		e.queue = e.queue[:0]
+		embeds := e.embeds
+		e.embeds = nil
 		closing := e.closed
 		e.mu.Unlock()
 
 		select {
 		case <-e.abort:
+			e.runEmbeds(embeds, context.Canceled)
 			e.cancelAll(context.Canceled)
 			e.publish()
 			return
 		default:
 		}
+		e.runEmbeds(embeds, nil)
 		e.reap()
 		if len(e.running) == 0 && len(e.waiting) == 0 {
 			e.publish()
