@@ -58,7 +58,7 @@ type Engine struct {
 	mu          sync.Mutex
 	queue       []*seq // submitted, not yet seen by the loop
 	embeds      []*embedJob
-	loopWaiting int    // waiting sequences the loop holds
+	loopWaiting int // waiting sequences the loop holds
 	closed      bool
 	stats       Stats
 	nextID      uint64
