@@ -162,6 +162,10 @@ func (f *fakeEngine) Submit(ctx context.Context, r *engine.Request) (<-chan engi
 	return ch, nil
 }
 
+func (f *fakeEngine) Embed(ctx context.Context, ids []int32) ([]float32, error) {
+	return f.m.Embed(ids)
+}
+
 func (f *fakeEngine) Stats() engine.Stats {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -92,11 +92,7 @@ func TestOllama(t *testing.T) {
 		t.Fatalf("ps %+v, %v", ps, err)
 	}
 
-	_, err = c.Embed(ctx, &oapi.EmbedRequest{Model: "tiny", Input: "x"})
 	var se oapi.StatusError
-	if !errors.As(err, &se) || se.StatusCode != 501 {
-		t.Fatalf("embed: %v", err)
-	}
 	err = c.Chat(ctx, &oapi.ChatRequest{Model: "missing", Messages: []oapi.Message{{Role: "user", Content: "x"}}}, func(oapi.ChatResponse) error { return nil })
 	if !errors.As(err, &se) || se.StatusCode != 404 {
 		t.Fatalf("unknown model: %v", err)

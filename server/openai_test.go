@@ -213,7 +213,7 @@ func TestOpenAIStructuredFailsClosed(t *testing.T) {
 }
 
 // TestOpenAIErrors covers the error shape, prompts over the context (with
-// the numbers), unknown models, bad JSON and embeddings (501).
+// the numbers), unknown models and bad JSON.
 func TestOpenAIErrors(t *testing.T) {
 	_, hs := testServer(t, func(c *Config) { c.Context = 64 })
 	c := openaiClient(hs.URL)
@@ -233,10 +233,6 @@ func TestOpenAIErrors(t *testing.T) {
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Fatalf("unknown model: %v", err)
-	}
-	_, err = c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "tiny", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("x")}})
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 501 {
-		t.Fatalf("embeddings: %v", err)
 	}
 	for _, body := range []string{`{`, `{"model": "tiny", "messages": "x"}`, `{"model": "tiny", "messages": [{"role": "robot", "content": "x"}]}`, `{"model": "tiny", "messages": [], "n": 0}`} {
 		resp, err := http.Post(hs.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))

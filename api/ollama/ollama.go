@@ -221,10 +221,6 @@ func doneReason(finish string) string {
 	return "stop"
 }
 
-func (a *API) embed(w http.ResponseWriter, r *http.Request) {
-	WriteError(w, backend.NotImplemented("embeddings are not available yet: the model runtime does not expose hidden states for pooling"))
-}
-
 type details struct {
 	ParentModel       string   `json:"parent_model"`
 	Format            string   `json:"format"`

@@ -205,10 +205,6 @@ func (a *API) record(r *http.Request, endpoint, model string, us []engine.Usage,
 	a.b.Record(r, backend.Record{Endpoint: endpoint, Model: model, Usage: total, Failed: failed})
 }
 
-func (a *API) embeddings(w http.ResponseWriter, r *http.Request) {
-	WriteError(w, backend.NotImplemented("embeddings are not available yet: the model runtime does not expose hidden states for pooling"))
-}
-
 type modelObject struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`

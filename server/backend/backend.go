@@ -23,6 +23,8 @@ import (
 // Engine runs requests on one model. *engine.Engine satisfies it.
 type Engine interface {
 	Submit(ctx context.Context, r *engine.Request) (<-chan engine.Event, error)
+	// Embed returns the embedding of ids (see model.Model.Embed).
+	Embed(ctx context.Context, ids []int32) ([]float32, error)
 	Stats() engine.Stats
 	Context() int
 	Tokenizer() *tokenizer.Tokenizer
