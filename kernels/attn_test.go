@@ -259,7 +259,7 @@ func TestAttnBadShapes(t *testing.T) {
 
 func BenchmarkAttnScores(b *testing.B) {
 	for _, kt := range []KVType{KVF32, KVF16, KVQ8_0} {
-		for _, nq := range []int{1, 4, 16} {
+		for _, nq := range []int{1, 2, 4, 16} {
 			b.Run(fmt.Sprintf("%v/nq%d", kt, nq), func(b *testing.B) {
 				const hd, nk = 64, 64
 				r := rand.New(rand.NewPCG(1, 1))
@@ -278,7 +278,7 @@ func BenchmarkAttnScores(b *testing.B) {
 
 func BenchmarkAttnAccumulate(b *testing.B) {
 	for _, kt := range []KVType{KVF32, KVF16, KVQ8_0} {
-		for _, nq := range []int{1, 4, 16} {
+		for _, nq := range []int{1, 2, 4, 16} {
 			b.Run(fmt.Sprintf("%v/nq%d", kt, nq), func(b *testing.B) {
 				const hd, nk = 64, 64
 				r := rand.New(rand.NewPCG(1, 1))
