@@ -45,9 +45,23 @@ func BenchmarkReadBandwidth(b *testing.B) {
 	}
 }
 
-func BenchmarkGEMV(b *testing.B) {
+// benchWeights lists the weights of a benchmark: one per type, plus the
+// prepared (repacked) form where Prepare changes it, named with "+prep".
+func benchWeights(make func(tensor.DType) *tensor.Tensor) (names []string, ws []*tensor.Tensor) {
 	for _, dt := range benchTypes {
-		w := bigWeight(dt, 2048, 256<<20)
+		w := make(dt)
+		names, ws = append(names, dt.String()), append(ws, w)
+		if pw := Prepare(w); pw != w {
+			names, ws = append(names, dt.String()+"+prep"), append(ws, pw)
+		}
+	}
+	return names, ws
+}
+
+func BenchmarkGEMV(b *testing.B) {
+	names, ws := benchWeights(func(dt tensor.DType) *tensor.Tensor { return bigWeight(dt, 2048, 256<<20) })
+	for k, dt := range names {
+		w := ws[k]
 		rng := rand.New(rand.NewPCG(3, 3))
 		x := randomVec(rng, 2048)
 		out := make([]float32, w.Rows())
@@ -68,10 +82,12 @@ func BenchmarkGEMV(b *testing.B) {
 
 func BenchmarkGEMM(b *testing.B) {
 	const rows, cols, n = 8192, 2048, 128
-	for _, dt := range benchTypes {
-		rng := rand.New(rand.NewPCG(5, 5))
-		w := randomWeight(rng, dt, rows, cols)
-		x := randomVec(rng, n*cols)
+	names, ws := benchWeights(func(dt tensor.DType) *tensor.Tensor {
+		return randomWeight(rand.New(rand.NewPCG(5, 5)), dt, rows, cols)
+	})
+	for k, dt := range names {
+		w := ws[k]
+		x := randomVec(rand.New(rand.NewPCG(6, 6)), n*cols)
 		out := make([]float32, n*rows)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%v/t%d", dt, threads), func(b *testing.B) {

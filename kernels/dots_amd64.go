@@ -269,3 +269,16 @@ func quantizeVecDot(t tensor.DType, x []float32, y []byte) {
 	}
 	_ = tensor.Quantize(t, x, y) // sizes were checked by MatMul
 }
+
+//go:noescape
+func q4_0PackedAVX512(w *byte, ds *byte, qs *byte, corr *int32, d *float32, ngroups int) float32
+
+// dotQ4_0Packed dots one packed Q4_0 row (see Prepare) with token tok of
+// activations quantized in natural order with offset 8.
+func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
+	qs, d, corr := a.tok(tok)
+	if level != AVX512 {
+		return dotQ4_0PackedGo(w, qs, d, a.nb)
+	}
+	return q4_0PackedAVX512(&w[0], &w[16*a.nb], &qs[0], &corr[0], &d[0], a.nb/4)
+}

@@ -1438,3 +1438,91 @@ qk_next:
 qk_done:
 	VZEROUPPER
 	RET
+
+// One group of four packed Q4_0 blocks (64 bytes at wo(SI)) against the
+// natural-order activations at xo(DI) and corrections at xo(R8): the low
+// nibbles meet blocks 4g, 4g+1 and the high nibbles blocks 4g+2, 4g+3. The
+// scale products for the group's lanes come from Z5 through the lane maps
+// mlo and mhi.
+#define PACKEDGROUP(wo, xo, mlo, mhi) \
+	VMOVDQU64 wo(SI), Z1 \
+	VPSRLW $4, Z1, Z2 \
+	VPANDD Z13, Z1, Z1 \
+	VPANDD Z13, Z2, Z2 \
+	VMOVDQU32 xo(R8), Z3 \
+	VPDPBUSD xo(DI), Z1, Z3 \
+	VMOVDQU32 xo+64(R8), Z4 \
+	VPDPBUSD xo+64(DI), Z2, Z4 \
+	VCVTDQ2PS Z3, Z3 \
+	VCVTDQ2PS Z4, Z4 \
+	VPERMPS Z5, mlo, Z6 \
+	VPERMPS Z5, mhi, Z7 \
+	VFMADD231PS Z6, Z3, Z0 \
+	VFMADD231PS Z7, Z4, Z10
+
+// func q4_0PackedAVX512(w *byte, ds *byte, qs *byte, corr *int32, d *float32, ngroups int) float32
+// One packed Q4_0 row: quants at w, fp16 scales at ds, ngroups groups of
+// four blocks. Activations in natural order; corr holds -8 times the sums
+// of each four activation quants.
+TEXT ·q4_0PackedAVX512(SB), NOSPLIT, $0-52
+	MOVQ w+0(FP), SI
+	MOVQ ds+8(FP), R10
+	MOVQ qs+16(FP), DI
+	MOVQ corr+24(FP), R8
+	MOVQ d+32(FP), R9
+	MOVQ ngroups+40(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	// Lane maps: Z16 sends lanes 0-7 to scale 0 and 8-15 to scale 1; each
+	// next map adds 2.
+	VMOVDQU32 permPair<>(SB), Z16
+	MOVL $2, AX
+	VPBROADCASTD AX, Z15
+	VPADDD Z15, Z16, Z17
+	VPADDD Z15, Z17, Z18
+	VPADDD Z15, Z18, Z19
+	VPADDD Z15, Z19, Z20
+	VPADDD Z15, Z20, Z21
+	VPADDD Z15, Z21, Z22
+	VPADDD Z15, Z22, Z23
+	CMPQ CX, $4
+	JLT q4pone
+
+q4pfour:
+	VCVTPH2PS (R10), Z5
+	VMULPS (R9), Z5, Z5
+	PACKEDGROUP(0, 0, Z16, Z17)
+	PACKEDGROUP(64, 128, Z18, Z19)
+	PACKEDGROUP(128, 256, Z20, Z21)
+	PACKEDGROUP(192, 384, Z22, Z23)
+	ADDQ $256, SI
+	ADDQ $32, R10
+	ADDQ $512, DI
+	ADDQ $512, R8
+	ADDQ $64, R9
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE q4pfour
+
+q4pone:
+	TESTQ CX, CX
+	JZ q4pdone
+	VCVTPH2PS (R10), X5
+	VMULPS (R9), X5, X5
+	PACKEDGROUP(0, 0, Z16, Z17)
+	ADDQ $64, SI
+	ADDQ $8, R10
+	ADDQ $128, DI
+	ADDQ $128, R8
+	ADDQ $16, R9
+	DECQ CX
+	JMP q4pone
+
+q4pdone:
+	VADDPS Z10, Z0, Z0
+	HSUM512
+	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET

@@ -35,3 +35,8 @@ func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }
 
 func quantizeVecDot(t tensor.DType, x []float32, y []byte) { _ = tensor.Quantize(t, x, y) }
+
+func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	return dotQ4_0PackedGo(w, qs, d, a.nb)
+}

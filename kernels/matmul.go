@@ -116,6 +116,7 @@ type mmJob struct {
 	dotF           func(w []byte, x []float32) float32
 	quantOff       int32
 	quantInterlv   bool
+	packed         bool // w is a packed Q4_0 weight (see Prepare)
 	rowsQ, rowsF   func(i, thread int)
 	rowsG, quantTk func(i, thread int)
 	rowsV, quantV  func(i, thread int)
@@ -142,6 +143,7 @@ func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, col
 func (p *Pool) clearJob() {
 	j := &p.job
 	j.out, j.w, j.x, j.dotQ, j.dotF = nil, nil, nil, nil, nil
+	j.packed = false
 }
 
 // matmulQ8 handles weights whose activations are quantized to Q8_0 and
@@ -154,6 +156,9 @@ func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, co
 		j.dotQ, j.quantInterlv, j.quantOff = dotQ8_0, false, 128
 	case tensor.Q4_0:
 		j.dotQ, j.quantInterlv, j.quantOff = dotQ4_0, true, 8
+		if isPacked(w.Data) {
+			j.dotQ, j.quantInterlv, j.packed = dotQ4_0Packed, false, true
+		}
 	}
 	p.scratch.act.prepare(n, cols, j.quantInterlv)
 	if n == 1 {
@@ -182,7 +187,7 @@ func (p *Pool) rowsQ8(i, _ int) {
 			r := r0
 			for ; r < rt; r++ {
 				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-				if !dotQ8x4(j.w.Type, row, a, b, &o4) {
+				if j.packed || !dotQ8x4(j.w.Type, row, a, b, &o4) {
 					break
 				}
 				for k, v := range o4 {

@@ -1,0 +1,163 @@
+package kernels
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+	"weak"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// Load-time weight repacking.
+//
+// Q4_0 stores each block of 32 weights as an fp16 scale followed by 16 bytes
+// whose low nibbles are elements 0..15 and high nibbles elements 16..31, so a
+// kernel must shuffle bytes before it can multiply them. Prepare rewrites a
+// Q4_0 weight, row by row and in the same number of bytes, into a layout
+// that unpacks with one shift and two masks (the packed Q4_0 layout):
+//
+//   - the first cols/2 bytes of a row hold the quants in groups of four
+//     blocks (64 bytes per group): byte j of group g carries, in its low
+//     nibble, element j of blocks 4g and 4g+1 taken end to end, and in its
+//     high nibble element j of blocks 4g+2 and 4g+3;
+//   - the last cols/32·2 bytes hold the blocks' fp16 scales in order.
+//
+// The tensor keeps its type; MatMul recognises packed data by its address
+// (a registry of the buffers Prepare made, held by weak pointers so that a
+// freed model leaves nothing behind).
+
+// packedRange is one buffer Prepare made.
+type packedRange struct {
+	start, end uintptr
+	ref        weak.Pointer[byte]
+}
+
+var (
+	packedMu   sync.Mutex                    // serialises writers of packedList
+	packedList atomic.Pointer[[]packedRange] // sorted by start; replaced, never modified
+)
+
+// Prepare returns a weight with the same name, type, shape and values as w
+// in the layout MatMul multiplies fastest on this CPU: a repacked copy for
+// Q4_0 weights whose columns are a multiple of 128 when the AVX-512 kernels
+// are in use, and w itself otherwise. Model loaders call it once per matrix
+// that only MatMul reads (not on an embedding table that is also looked up
+// row by row: packed rows no longer dequantize with tensor.Dequantize).
+// An invalid weight is returned unchanged for CheckWeight to report.
+func Prepare(w *tensor.Tensor) *tensor.Tensor {
+	if w == nil || level != AVX512 || w.Type != tensor.Q4_0 || CheckWeight(w) != nil || w.Cols()%128 != 0 || isPacked(w.Data) {
+		return w
+	}
+	return packQ4_0(w)
+}
+
+// packQ4_0 makes the packed copy of a valid Q4_0 weight and registers it.
+func packQ4_0(w *tensor.Tensor) *tensor.Tensor {
+	rows, cols := w.Rows(), w.Cols()
+	nb := cols / 32
+	rb := 18 * nb
+	data := make([]byte, len(w.Data))
+	for r := 0; r < rows; r++ {
+		packQ4_0Row(data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
+	}
+	registerPacked(data)
+	return &tensor.Tensor{Name: w.Name, Type: w.Type, Shape: slices.Clone(w.Shape), Data: data}
+}
+
+// packQ4_0Row writes one row of nb (a multiple of 4) Q4_0 blocks from src
+// into dst in the packed layout.
+func packQ4_0Row(dst, src []byte, nb int) {
+	qs, ds := dst[:16*nb], dst[16*nb:]
+	for b := 0; b < nb; b++ {
+		ds[2*b], ds[2*b+1] = src[18*b], src[18*b+1]
+	}
+	for g := 0; g < nb/4; g++ {
+		out := qs[64*g : 64*g+64]
+		for j := range out {
+			out[j] = q4Elem(src, 4*g+j/32, j%32) | q4Elem(src, 4*g+2+j/32, j%32)<<4
+		}
+	}
+}
+
+// q4Elem is the unsigned 4-bit quant of element e of block b of a Q4_0 row.
+func q4Elem(row []byte, b, e int) byte {
+	q := row[18*b+2 : 18*b+18]
+	if e < 16 {
+		return q[e] & 15
+	}
+	return q[e-16] >> 4
+}
+
+func registerPacked(data []byte) {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	packedMu.Lock()
+	defer packedMu.Unlock()
+	var list []packedRange
+	if old := packedList.Load(); old != nil {
+		for _, e := range *old {
+			if e.ref.Value() != nil { // drop buffers that were freed
+				list = append(list, e)
+			}
+		}
+	}
+	list = append(list, packedRange{start, start + uintptr(len(data)), weak.Make(unsafe.SliceData(data))})
+	slices.SortFunc(list, func(a, b packedRange) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return 0
+	})
+	packedList.Store(&list)
+}
+
+// isPacked reports whether data lies inside a live buffer made by Prepare.
+// A live buffer cannot share addresses with any other live memory, so an
+// address inside one identifies it even if data is a sub-slice of rows.
+func isPacked(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	lp := packedList.Load()
+	if lp == nil {
+		return false
+	}
+	list := *lp
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	i, _ := slices.BinarySearchFunc(list, p, func(e packedRange, p uintptr) int {
+		switch {
+		case e.start <= p:
+			return -1
+		}
+		return 1
+	})
+	// list[i-1] is the last buffer starting at or before p.
+	if i == 0 {
+		return false
+	}
+	e := list[i-1]
+	return p < e.end && e.ref.Value() != nil
+}
+
+// dotQ4_0PackedGo sums the blocks of a packed Q4_0 row (nb blocks) against
+// natural-order activation quants.
+func dotQ4_0PackedGo(w []byte, qs []byte, d []float32, nb int) float32 {
+	wq, ds := w[:16*nb], w[16*nb:]
+	var sum float32
+	for i := 0; i < nb; i++ {
+		g, k := i/4, i%4
+		grp := wq[64*g+32*(k%2) : 64*g+32*(k%2)+32]
+		shift := uint(4 * (k / 2))
+		x := qs[32*i : 32*i+32]
+		var s int32
+		for e := 0; e < 32; e++ {
+			s += (int32(grp[e]>>shift&15) - 8) * int32(int8(x[e]))
+		}
+		sum += float32(s) * (tensor.F16ToF32(le16(ds[2*i:])) * d[i])
+	}
+	return sum
+}
