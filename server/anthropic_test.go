@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -63,13 +64,29 @@ func TestAnthropicMessages(t *testing.T) {
 		t.Fatalf("count_tokens %d, messages used %d", count.InputTokens, msg.Usage.InputTokens)
 	}
 
-	// Structured output that cannot be enforced fails closed.
+	// Structured output: the reply follows the schema; a schema that
+	// cannot be enforced fails closed.
 	structured := params
-	structured.OutputConfig = anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: map[string]any{"type": "object"}}}
+	structured.MaxTokens = 200
+	structured.OutputConfig = anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: map[string]any{
+		"type": "object", "properties": map[string]any{"answer": map[string]any{"enum": []string{"yes", "no"}}},
+		"required": []string{"answer"}, "additionalProperties": false}}}
+	sm, err := c.Messages.New(ctx, structured)
+	if err != nil {
+		t.Fatalf("output_config json_schema: %v", err)
+	}
+	var answer struct {
+		Answer string `json:"answer"`
+	}
+	if len(sm.Content) != 1 || json.Unmarshal([]byte(sm.Content[0].Text), &answer) != nil || (answer.Answer != "yes" && answer.Answer != "no") {
+		t.Fatalf("structured reply %+v", sm.Content)
+	}
+	structured.OutputConfig = anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: map[string]any{
+		"type": "object", "patternProperties": map[string]any{"^a": map[string]any{}}}}}
 	_, err = c.Messages.New(ctx, structured)
 	var apiErr *anthropic.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
-		t.Fatalf("output_config json_schema: %v", err)
+		t.Fatalf("output_config with an unsupported schema: %v", err)
 	}
 
 	// Errors come back in Anthropic's shape.

@@ -194,7 +194,8 @@ func TestOpenAIStructuredFailsClosed(t *testing.T) {
 				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "x", Schema: map[string]any{"type": "object", "patternProperties": map[string]any{"^a": map[string]any{}}}}}},
 		},
 		"tool_choice required": {
-			Tools:      []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "f"})},
+			Tools: []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "f",
+				Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{"a": map[string]any{"type": "string", "not": map[string]any{}}}}})},
 			ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")},
 		},
 	}
