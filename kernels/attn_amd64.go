@@ -122,6 +122,69 @@ func attnAcQ8R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride i
 //go:noescape
 func attnAcQ8R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
 
+// AVX2 kernels: scores for 2 queries × 4 keys (a single query passes
+// qStride = ldS = 0), accumulation for 2 or 1 rows × 8·W values.
+
+//go:noescape
+func attnScF32AVX2(q *float32, hd int, qStride int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+
+//go:noescape
+func attnScF16AVX2(q *float32, hd int, qStride int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+
+//go:noescape
+func attnScQ8AVX2(q *float32, hd int, qStride int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+
+//go:noescape
+func attnAcF32R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF32R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcF16R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcQ8R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
+//go:noescape
+func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+
 //go:noescape
 func attnMaxAVX512(x *float32, n int) float32
 
@@ -155,7 +218,50 @@ var (
 	}
 )
 
+type attnScAVX2Fn func(q *float32, hd int, qStride int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+
+var (
+	attnScAVX2  = [3]attnScAVX2Fn{attnScF32AVX2, attnScF16AVX2, attnScQ8AVX2}
+	attnAc2AVX2 = [3][9]attnAcFn{
+		{1: attnAcF32R2W1AVX2, 2: attnAcF32R2W2AVX2, 4: attnAcF32R2W4AVX2},
+		{1: attnAcF16R2W1AVX2, 2: attnAcF16R2W2AVX2, 4: attnAcF16R2W4AVX2},
+		{4: attnAcQ8R2W4AVX2},
+	}
+	attnAc1AVX2 = [3][9]attnAcFn{
+		{1: attnAcF32R1W1AVX2, 2: attnAcF32R1W2AVX2, 4: attnAcF32R1W4AVX2, 8: attnAcF32R1W8AVX2},
+		{1: attnAcF16R1W1AVX2, 2: attnAcF16R1W2AVX2, 4: attnAcF16R1W4AVX2, 8: attnAcF16R1W8AVX2},
+		{4: attnAcQ8R1W4AVX2, 8: attnAcQ8R1W8AVX2},
+	}
+)
+
+// attnScoresAVX2 runs the two-query kernel over pairs of queries (a last
+// single query as a pair of itself writing one row twice), four keys at a
+// time, a last partial group as the final four keys.
+func attnScoresAVX2(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+	if nk < 4 {
+		attnScoresGo(s, ldS, q, 0, nq, hd, k, kStride, kt, 0, nk, scale)
+		return
+	}
+	fn := attnScAVX2[kt]
+	groups := nk / 4
+	for i := 0; i < nq; i += 2 {
+		qs, ld := 4*hd, ldS
+		if i+1 == nq {
+			qs, ld = 0, 0
+		}
+		fn(&q[i*hd], hd, qs, &k[0], kStride, groups, &s[i*ldS], ld, scale)
+		if groups*4 < nk {
+			j := nk - 4
+			fn(&q[i*hd], hd, qs, &k[j*kStride], kStride, 1, &s[i*ldS+j], ld, scale)
+		}
+	}
+}
+
 func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+	if level == AVX2 && hd%8 == 0 {
+		attnScoresAVX2(s, ldS, q, nq, hd, k, kStride, kt, nk, scale)
+		return
+	}
 	if level != AVX512 || hd%16 != 0 {
 		attnScoresGo(s, ldS, q, 0, nq, hd, k, kStride, kt, 0, nk, scale)
 		return
@@ -192,6 +298,16 @@ func attnScoreRows(fn attnScFn, c int, s []float32, ldS int, q []float32, i, hd 
 }
 
 func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int) {
+	if level == AVX2 && hd%8 == 0 {
+		i := 0
+		for ; i+2 <= nq; i += 2 {
+			attnAccRows(&attnAc2AVX2[vt], 4, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8)
+		}
+		if i < nq {
+			attnAccRows(&attnAc1AVX2[vt], 8, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8)
+		}
+		return
+	}
 	if level != AVX512 || hd%16 != 0 {
 		attnAccumulateGo(out, ldO, p, ldP, nq, v, vStride, vt, nk, hd)
 		return
@@ -199,25 +315,26 @@ func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, 
 	chunks := hd / 16
 	i := 0
 	for ; i+4 <= nq; i += 4 {
-		attnAccRows(&attnAc4[vt], 4, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc4[vt], 4, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
 	}
 	if i+2 <= nq {
-		attnAccRows(&attnAc2[vt], 8, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc2[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
 		i += 2
 	}
 	for ; i < nq; i++ {
-		attnAccRows(&attnAc1[vt], 8, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc1[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
 	}
 }
 
-// attnAccRows covers the columns of rows i.. with the widest kernels first.
-func attnAccRows(fns *[9]attnAcFn, widest int, out []float32, ldO int, p []float32, ldP, i int, v []byte, vStride int, vt KVType, nk, chunks int) {
+// attnAccRows covers the columns of rows i.. with the widest kernels first;
+// a kernel of width W spans W chunks of cw values.
+func attnAccRows(fns *[9]attnAcFn, widest, cw int, out []float32, ldO int, p []float32, ldP, i int, v []byte, vStride int, vt KVType, nk, chunks int) {
 	for c := 0; c < chunks; {
 		w := widest
 		for w > chunks-c || fns[w] == nil {
 			w /= 2
 		}
-		fns[w](&out[i*ldO+16*c], ldO, &p[i*ldP], ldP, &v[vt.RowBytes(16*c)], vStride, nk)
+		fns[w](&out[i*ldO+cw*c], ldO, &p[i*ldP], ldP, &v[vt.RowBytes(cw*c)], vStride, nk)
 		c += w
 	}
 }
