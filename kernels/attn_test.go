@@ -87,8 +87,8 @@ func attnCases() []attnCase {
 			if kt == KVQ8_0 && hd%32 != 0 {
 				continue
 			}
-			for _, nq := range []int{1, 2, 3, 4, 5, 7, 8, 13, 16} {
-				for _, nk := range []int{1, 3, 4, 15, 16, 17, 33, 64, 70} {
+			for nq := 1; nq <= 16; nq++ {
+				for _, nk := range []int{1, 3, 4, 7, 8, 15, 16, 17, 33, 64, 70} {
 					cs = append(cs, attnCase{kt, hd, nq, nk})
 				}
 			}
