@@ -150,6 +150,9 @@ func (m *Model) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Ev
 	if err := m.CheckContext(len(r.Prompt), r.MaxTokens); err != nil {
 		return nil, err
 	}
+	if err := m.overloaded(len(r.Prompt) + max(r.MaxTokens, 1)); err != nil {
+		return nil, err
+	}
 	if r.ID == "" {
 		r.ID = NewID("req-")
 	}
@@ -159,6 +162,29 @@ func (m *Model) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Ev
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
 	return ch, nil
+}
+
+// OverloadQueue is how many requests may wait for a model's KV cache
+// before a new request that does not fit in the free cache is refused with
+// 503 (engine.ErrOverloaded) instead of joining the queue: with that many
+// ahead of it, it would wait long, and a client or load balancer does
+// better to try again later or elsewhere.
+const OverloadQueue = 32
+
+// overloaded applies the OverloadQueue rule to a request that may need
+// tokens positions of cache.
+func (m *Model) overloaded(tokens int) error {
+	st := m.Engine.Stats()
+	if st.Waiting < OverloadQueue || st.KVBlockSize <= 0 {
+		return nil
+	}
+	need := (tokens + st.KVBlockSize - 1) / st.KVBlockSize
+	free := st.KVBlocksTotal - st.KVBlocksUsed
+	if need <= free {
+		return nil
+	}
+	return fmt.Errorf("model %s: %w: %d requests are waiting for KV cache and this one needs %d blocks of %d tokens while %d of %d are free; retry later",
+		m.Name, engine.ErrOverloaded, st.Waiting, need, st.KVBlockSize, free, st.KVBlocksTotal)
 }
 
 // Result is a finished generation.
