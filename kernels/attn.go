@@ -80,6 +80,21 @@ func AttnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, 
 	attnAccumulate(out, ldO, p, ldP, nq, v, vStride, vt, nk, hd)
 }
 
+// AttnWiden converts n rows of hd elements of type t, stride bytes apart in
+// src, to float32 rows dst[j*ldD : j*ldD+hd]. When many queries share a key
+// or value block, widening it once and running the F32 kernels costs less
+// than widening it in every kernel pass.
+func AttnWiden(dst []float32, ldD int, src []byte, stride int, t KVType, n, hd int) {
+	if n <= 0 || hd <= 0 {
+		return
+	}
+	checkRows("AttnWiden", t, hd, n, len(src), stride)
+	if ldD < hd || len(dst) < (n-1)*ldD+hd {
+		panic(fmt.Sprintf("kernels: AttnWiden: output of %d values too short for %d rows of %d (pitch %d)", len(dst), n, hd, ldD))
+	}
+	attnWiden(dst, ldD, src, stride, t, n, hd)
+}
+
 // AttnMax returns the largest element of x (-Inf when x is empty).
 func AttnMax(x []float32) float32 {
 	return attnMax(x)
@@ -95,15 +110,22 @@ func AttnExpSum(x []float32, m float32) float32 {
 // checkAttn panics with a description when the shapes of an attention call
 // do not fit its buffers: these are programming errors of the caller.
 func checkAttn(fn string, t KVType, hd, nq, nk, ld, nMat, nRows, stride int) {
+	checkRows(fn, t, hd, nk, nRows, stride)
+	if ld < nk || nMat < (nq-1)*ld+nk {
+		panic(fmt.Sprintf("kernels: %s: matrix of %d values too short for %d×%d (pitch %d)", fn, nMat, nq, nk, ld))
+	}
+}
+
+// checkRows panics unless n rows of hd elements of type t, stride bytes
+// apart, fit in nBytes.
+func checkRows(fn string, t KVType, hd, n, nBytes, stride int) {
 	switch {
 	case t > KVQ8_0:
 		panic(fmt.Sprintf("kernels: %s: unknown element type %v", fn, t))
 	case t == KVQ8_0 && hd%32 != 0:
 		panic(fmt.Sprintf("kernels: %s: q8_0 rows need a multiple of 32 values, have %d", fn, hd))
-	case ld < nk || nMat < (nq-1)*ld+nk:
-		panic(fmt.Sprintf("kernels: %s: matrix of %d values too short for %d×%d (pitch %d)", fn, nMat, nq, nk, ld))
-	case stride < t.RowBytes(hd) && nk > 1 || nRows < (nk-1)*stride+t.RowBytes(hd):
-		panic(fmt.Sprintf("kernels: %s: %d bytes too short for %d rows of %d %v values, %d bytes apart", fn, nRows, nk, hd, t, stride))
+	case stride < t.RowBytes(hd) && n > 1 || nBytes < (n-1)*stride+t.RowBytes(hd):
+		panic(fmt.Sprintf("kernels: %s: %d bytes too short for %d rows of %d %v values, %d bytes apart", fn, nBytes, n, hd, t, stride))
 	}
 }
 
@@ -151,6 +173,12 @@ func widenKV(t KVType, dst []float32, row []byte) {
 		for i := range dst {
 			dst[i] = math.Float32frombits(uint32(row[4*i]) | uint32(row[4*i+1])<<8 | uint32(row[4*i+2])<<16 | uint32(row[4*i+3])<<24)
 		}
+	}
+}
+
+func attnWidenGo(dst []float32, ldD int, src []byte, stride int, t KVType, n, hd int) {
+	for j := 0; j < n; j++ {
+		widenKV(t, dst[j*ldD:][:hd], src[j*stride:])
 	}
 }
 

@@ -186,6 +186,12 @@ func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStri
 func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
 
 //go:noescape
+func attnWidenF16AVX512(dst *float32, ldD int, src *byte, stride int, n int, hd int)
+
+//go:noescape
+func attnWidenQ8AVX512(dst *float32, ldD int, src *byte, stride int, n int, hd int)
+
+//go:noescape
 func attnMaxAVX512(x *float32, n int) float32
 
 //go:noescape
@@ -351,4 +357,18 @@ func attnExpSum(x []float32, m float32) float32 {
 		return attnExpSumAVX512(&x[0], len(x), m)
 	}
 	return attnExpSumGo(x, m)
+}
+
+func attnWiden(dst []float32, ldD int, src []byte, stride int, t KVType, n, hd int) {
+	if level == AVX512 && hd%16 == 0 {
+		switch t {
+		case KVF16:
+			attnWidenF16AVX512(&dst[0], ldD, &src[0], stride, n, hd)
+			return
+		case KVQ8_0:
+			attnWidenQ8AVX512(&dst[0], ldD, &src[0], stride, n, hd)
+			return
+		}
+	}
+	attnWidenGo(dst, ldD, src, stride, t, n, hd)
 }

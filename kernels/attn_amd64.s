@@ -4601,6 +4601,74 @@ attnAcQ8R1W4AVX2_loop:
 	VZEROUPPER
 	RET
 
+// func attnWidenF16AVX512(dst *float32, ldD int, src *byte, stride int, n int, hd int)
+TEXT ·attnWidenF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldD+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ stride+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ BX, R12
+	SHLQ $4, R12
+attnWidenF16AVX512_row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ hd+40(FP), R10
+	SHRQ $4, R10
+attnWidenF16AVX512_inner:
+	PREFETCHT0 (AX)(R12*1)
+	VCVTPH2PS (AX), Z0
+	VMOVUPS Z0, (DX)
+	ADDQ $32, AX
+	ADDQ $64, DX
+	DECQ R10
+	JNZ attnWidenF16AVX512_inner
+	ADDQ BX, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ attnWidenF16AVX512_row
+	VZEROUPPER
+	RET
+
+// func attnWidenQ8AVX512(dst *float32, ldD int, src *byte, stride int, n int, hd int)
+TEXT ·attnWidenQ8AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldD+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ stride+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ BX, R12
+	SHLQ $4, R12
+attnWidenQ8AVX512_row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ hd+40(FP), R10
+	SHRQ $5, R10
+attnWidenQ8AVX512_inner:
+	PREFETCHT0 (AX)(R12*1)
+	VPBROADCASTW (AX), Y1
+	VPMOVSXBD 2(AX), Z2
+	VPMOVSXBD 18(AX), Z3
+	VCVTPH2PS Y1, Z1
+	VCVTDQ2PS Z2, Z2
+	VCVTDQ2PS Z3, Z3
+	VMULPS Z1, Z2, Z2
+	VMULPS Z1, Z3, Z3
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ $34, AX
+	ADDQ $128, DX
+	DECQ R10
+	JNZ attnWidenQ8AVX512_inner
+	ADDQ BX, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ attnWidenQ8AVX512_row
+	VZEROUPPER
+	RET
+
 // func attnMaxAVX512(x *float32, n int) float32
 TEXT ·attnMaxAVX512(SB), NOSPLIT, $0-20
 	MOVQ x+0(FP), SI

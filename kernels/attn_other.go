@@ -13,3 +13,7 @@ func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, 
 func attnMax(x []float32) float32 { return attnMaxGo(x) }
 
 func attnExpSum(x []float32, m float32) float32 { return attnExpSumGo(x, m) }
+
+func attnWiden(dst []float32, ldD int, src []byte, stride int, t KVType, n, hd int) {
+	attnWidenGo(dst, ldD, src, stride, t, n, hd)
+}

@@ -183,6 +183,40 @@ func TestAttnAccumulate(t *testing.T) {
 	})
 }
 
+func TestAttnWiden(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, kt := range []KVType{KVF32, KVF16, KVQ8_0} {
+			for _, hd := range []int{8, 32, 64, 80, 96, 128, 256} {
+				if kt == KVQ8_0 && hd%32 != 0 {
+					continue
+				}
+				for _, n := range []int{1, 5, 64} {
+					stride := 2*kt.RowBytes(hd) + 6
+					src, exact := kvRows(r, kt, n, hd, stride, kt.RowBytes(hd))
+					ld := hd + 3
+					dst := make([]float32, n*ld)
+					for i := range dst {
+						dst[i] = -7
+					}
+					AttnWiden(dst, ld, src, stride, kt, n, hd)
+					for j := 0; j < n; j++ {
+						for d := 0; d < ld; d++ {
+							want := -7.0
+							if d < hd {
+								want = exact[j][d]
+							}
+							if got := float64(dst[j*ld+d]); got != want && math.Abs(got-want) > 1e-7*math.Abs(want) {
+								t.Fatalf("%v/hd%d/n%d: row %d [%d] = %v, want %v", kt, hd, n, j, d, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestAttnSoftmaxParts(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))

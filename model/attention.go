@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/nuri-ai/nuri/kernels"
 )
@@ -28,6 +29,7 @@ const (
 	tileTokens = 16   // queries per tile, per query head
 	keyBlock   = 64   // keys per block
 	minPart    = 2048 // fewest keys worth a separate key-range task
+	widenRows  = 4    // more query rows than this share one widened F16/Q8_0 block
 )
 
 // attnTile is a run of batch tokens of one sequence at consecutive positions.
@@ -39,10 +41,11 @@ type attnTile struct {
 
 // attnScratch is one thread's working memory.
 type attnScratch struct {
-	q    []float32 // rows × HeadDim queries
-	s    []float32 // rows × keyBlock scores, then probabilities
-	m, l []float32 // per row: running max and sum
-	acc  []float32 // rows × ValueDim
+	q      []float32 // rows × HeadDim queries
+	kf, vf []float32 // keyBlock × HeadDim keys, keyBlock × ValueDim values (widened)
+	s      []float32 // rows × keyBlock scores, then probabilities
+	m, l   []float32 // per row: running max and sum
+	acc    []float32 // rows × ValueDim
 }
 
 // attnState holds the arguments of the current layer's attention tasks.
@@ -76,6 +79,10 @@ func (m *Model) attention(l int, b *Batch, kv KVCache) {
 		sc := &a.scratch[i]
 		sc.q = grow(sc.q, a.rows*c.HeadDim)
 		sc.s = grow(sc.s, a.rows*keyBlock)
+		if a.rows > widenRows {
+			sc.kf = grow(sc.kf, keyBlock*c.HeadDim)
+			sc.vf = grow(sc.vf, keyBlock*c.ValueDim)
+		}
 		sc.m = grow(sc.m, a.rows)
 		sc.l = grow(sc.l, a.rows)
 		sc.acc = grow(sc.acc, a.rows*c.ValueDim)
@@ -218,9 +225,18 @@ func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
 	kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
 	window := c.Window(a.layer)
 	softcap := c.AttnSoftcap
+	// Many rows (prefill tiles) read each block from float32 copies made
+	// once, rather than widening it again in every four-row kernel pass.
+	widen := rows > widenRows && kt != kernels.KVF32
 	for from := lo; from < hi; {
 		kb, vb, n := a.kv.Span(a.layer, t.seq, from, min(from+keyBlock, hi))
-		kernels.AttnScores(sc.s, keyBlock, sc.q, rows, hd, kb[kOff:], kRow, kt, n, c.AttnScale)
+		keys, kStride, vals, vStride, et := kb[kOff:], kRow, vb[vOff:], vRow, kt
+		if widen {
+			kernels.AttnWiden(sc.kf, hd, keys, kStride, kt, n, hd)
+			kernels.AttnWiden(sc.vf, vd, vals, vStride, kt, n, vd)
+			keys, kStride, vals, vStride, et = f32Bytes(sc.kf[:n*hd]), 4*hd, f32Bytes(sc.vf[:n*vd]), 4*vd, kernels.KVF32
+		}
+		kernels.AttnScores(sc.s, keyBlock, sc.q, rows, hd, keys, kStride, et, n, c.AttnScale)
 		for k := 0; k < t.n; k++ {
 			p := t.pos + k
 			jlo, jhi := 0, min(n, p-from+1)
@@ -254,9 +270,17 @@ func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
 				clear(row[jhi:])
 			}
 		}
-		kernels.AttnAccumulate(sc.acc, vd, sc.s, keyBlock, rows, vb[vOff:], vRow, kt, n, vd)
+		kernels.AttnAccumulate(sc.acc, vd, sc.s, keyBlock, rows, vals, vStride, et, n, vd)
 		from += n
 	}
+}
+
+// f32Bytes views f as bytes.
+func f32Bytes(f []float32) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
 }
 
 // kernelKV names a cache element type for the kernels.
