@@ -14,11 +14,15 @@ import (
 // elements). All entry points are single-threaded: they are meant to run
 // inside Pool tasks.
 //
-// At the AVX512 level the products run in register-blocked micro-kernels
-// (four queries × four keys, or one query × sixteen keys, per step; four
-// output rows × 64 values, or one row × up to 128, per key), widening F16
-// and Q8_0 elements to float32 in registers as they are loaded. Other levels
-// use plain loops around the row dot products.
+// The products run in register-blocked micro-kernels that widen F16 and
+// Q8_0 elements to float32 in registers as they are loaded and prefetch the
+// rows ahead (cache rows are strided, which the hardware prefetcher follows
+// poorly). AVX512: scores for 4 queries × 4 keys, 2 × 8 or 1 × 16 per step,
+// sixteen dot products summed across lanes together at the end; value sums
+// for 4, 2 or 1 output rows × up to 64 (4 rows) or 128 values per key. AVX2:
+// scores for 2 queries × 4 keys, value sums for 2 or 1 rows × up to 32 or
+// 64 values. The Generic level (and head sizes that are not a multiple of
+// 16, or 8 for AVX2) uses plain loops around the row dot products.
 
 // KVType is the element type of attention keys and values.
 type KVType uint8

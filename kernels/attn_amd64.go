@@ -1,5 +1,7 @@
 package kernels
 
+// attn_amd64.s is written by attn_gen.py (python3 attn_gen.py > attn_amd64.s).
+
 // Score kernels: groups of 4 keys (R4: 4 queries), 8 keys (R2: 2 queries)
 // or 16 keys (R1: one query), written scaled to s with pitch ldS.
 
