@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -486,7 +487,9 @@ func (a *API) streamChat(w http.ResponseWriter, r *http.Request, m *backend.Mode
 		}
 		usages[t.i] = ev.Usage
 		if ev.Err != nil {
-			failed = true
+			if r.Context().Err() == nil || !errors.Is(ev.Err, r.Context().Err()) {
+				failed = true // not just the client hanging up (judged below)
+			}
 			e := backend.AsError(ev.Err)
 			_ = sse.Send("", errorBody{Error: errorDetail{Message: e.Message, Type: e.Type}})
 			continue
@@ -511,5 +514,8 @@ func (a *API) streamChat(w http.ResponseWriter, r *http.Request, m *backend.Mode
 		_ = sse.Send("", c)
 	}
 	_ = sse.Send("", "[DONE]")
-	a.record(r, endpoint, m.Name, usages, failed || r.Context().Err() != nil)
+	// A client that hangs up after text arrived (a stop button) has been
+	// served; one that got nothing counts as a failed request.
+	gone := r.Context().Err() != nil && toUsage(usages).CompletionTokens == 0
+	a.record(r, endpoint, m.Name, usages, failed || gone)
 }

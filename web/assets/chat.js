@@ -140,7 +140,10 @@
 
   // ---- status line ----
 
+  // The last status, so that a language switch can say it again.
+  var lastStatus = { key: '', vars: null, isError: false };
   function setStatus(key, vars, isError) {
+    lastStatus = { key: key, vars: vars, isError: isError };
     ui.status.textContent = key ? t(key, vars) : '';
     ui.status.classList.toggle('error', !!isError);
   }
@@ -693,6 +696,7 @@
       renderList();
       if (!state.busy) renderMessages();
       if (!state.models.length) loadModels();
+      setStatus(lastStatus.key, lastStatus.vars, lastStatus.isError);
     });
   }
 
