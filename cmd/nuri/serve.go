@@ -23,9 +23,10 @@ func init() {
 		Use:   "serve",
 		Short: "Serve models over the OpenAI, Anthropic and Ollama APIs",
 		Long: `Serve starts an HTTP server with the OpenAI API (/v1/chat/completions,
-/v1/completions, /v1/responses, /v1/models), the Anthropic Messages API
-(/v1/messages) and the Ollama API (/api/chat, /api/generate, /api/tags, ...),
-plus /health and Prometheus /metrics.
+/v1/completions, /v1/responses, /v1/embeddings, /v1/models), the Anthropic
+Messages API (/v1/messages) and the Ollama API (/api/chat, /api/generate,
+/api/embed, /api/tags, ...), plus /health and Prometheus /metrics. A chat page
+for the browser is at /, and usage statistics for admins at /admin/usage.
 
 Models are loaded on first use by the name a client sends: a model preloaded
 with --model, a file or folder in --models-dir, or a model already downloaded
@@ -37,8 +38,9 @@ Every flag can also be set with an environment variable: --flag-name reads
 NURI_FLAG_NAME (for example NURI_PORT=8080 or NURI_API_KEY=secret); a flag on
 the command line wins.
 
-With --api-key, or once user accounts exist, requests must carry a key
-(Authorization: Bearer KEY, or x-api-key: KEY).`,
+With --api-key, or once user accounts exist (see 'nuri user'), requests must
+carry a key (Authorization: Bearer KEY, or x-api-key: KEY) or come from a
+logged-in page. Without accounts the server answers only this machine.`,
 		Example: `  nuri serve --model ./qwen3-1.7b-q4_k_m.gguf
   nuri serve --models-dir ~/models --host 0.0.0.0 --api-key "$KEY"
   NURI_PORT=8080 nuri serve --model Qwen/Qwen3-1.7B-GGUF:Q4_K_M`,
