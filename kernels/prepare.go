@@ -53,6 +53,11 @@ func Prepare(w *tensor.Tensor) *tensor.Tensor {
 	return packQ4_0(w)
 }
 
+// Prepared reports whether w's data was made by Prepare. Such data lives in
+// ordinary process memory already, and must be used where it is: a copy of
+// its bytes is no longer recognised as packed.
+func Prepared(w *tensor.Tensor) bool { return w != nil && isPacked(w.Data) }
+
 // packQ4_0 makes the packed copy of a valid Q4_0 weight and registers it.
 func packQ4_0(w *tensor.Tensor) *tensor.Tensor {
 	rows, cols := w.Rows(), w.Cols()

@@ -71,6 +71,7 @@ func (m *Model) SetPool(p *kernels.Pool) {
 func (m *Model) init() error {
 	c := &m.Config
 	var err error
+	m.prepareWeights()
 	m.ropeGlobal, err = newRope(c, c.RopeTheta, c.RopeScaling, c.RopeFreqs)
 	if err != nil {
 		return err
@@ -87,6 +88,26 @@ func (m *Model) init() error {
 		}
 	}
 	return nil
+}
+
+// prepareWeights lets the kernels repack the matrices only MatMul reads
+// into their fastest layout (the token embedding, also read row by row,
+// keeps its file layout).
+func (m *Model) prepareWeights() {
+	if m.output != m.tokenEmbd {
+		m.output = kernels.Prepare(m.output)
+	}
+	for i := range m.layers {
+		w := &m.layers[i]
+		for _, t := range []**tensor.Tensor{&w.q, &w.k, &w.v, &w.o, &w.qkv, &w.gate, &w.up, &w.down, &w.gateUp, &w.router} {
+			*t = kernels.Prepare(*t)
+		}
+		for _, ts := range [][]*tensor.Tensor{w.expGate, w.expUp, w.expDown} {
+			for e := range ts {
+				ts[e] = kernels.Prepare(ts[e])
+			}
+		}
+	}
 }
 
 // scratch holds the activations of one step, grown to the largest batch seen

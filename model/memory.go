@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
 	"golang.org/x/sys/unix"
 )
@@ -76,7 +77,12 @@ func (m *Model) WeightBytes() int64 {
 // next cycle). Views that share bytes (stacked experts) are copied
 // separately, which is fine: the file mapping is no longer read.
 func (m *Model) copyWeights() error {
-	ws := m.weights()
+	var ws []*tensor.Tensor
+	for _, t := range m.weights() {
+		if !kernels.Prepared(t) { // repacked weights are in process memory already
+			ws = append(ws, t)
+		}
+	}
 	var total int
 	for _, t := range ws {
 		total += (len(t.Data) + 63) &^ 63
