@@ -406,7 +406,7 @@ func (mg *manager) load(info backend.Info) (*entry, error) {
 	if info.Quant == "" {
 		info.Quant = m.WeightType()
 	}
-	ecfg := engine.Config{MaxRunning: mg.cfg.Parallel, MaxQueue: mg.cfg.MaxQueue, KVMemory: mg.cfg.KVMemory, Context: mg.cfg.Context, Threads: mg.cfg.Threads}
+	ecfg := engine.Config{MaxRunning: mg.cfg.Parallel, MaxQueue: mg.cfg.MaxQueue, KVMemory: mg.cfg.KVMemory, KVType: mg.cfg.KVType, Context: mg.cfg.Context, Threads: mg.cfg.Threads}
 	factory := mg.cfg.NewEngine
 	if factory == nil {
 		factory = DefaultEngine

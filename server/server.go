@@ -27,6 +27,7 @@ import (
 	"github.com/nuri-ai/nuri/api/openai"
 	"github.com/nuri-ai/nuri/auth"
 	"github.com/nuri-ai/nuri/hub"
+	"github.com/nuri-ai/nuri/model"
 	"github.com/nuri-ai/nuri/sample"
 	"github.com/nuri-ai/nuri/server/backend"
 	"github.com/nuri-ai/nuri/store"
@@ -49,6 +50,7 @@ type Config struct {
 	KeepAlive    time.Duration // idle time before a model is unloaded; 0: at once, < 0: never
 	MemoryBudget int64         // bytes for all loaded models; 0 = unlimited
 	KVMemory     int64         // KV cache bytes per model; 0 = the engine's default
+	KVType       model.KVType  // KV cache element type; "" = f16 below 32K context, q8_0 above
 	Context      int           // context per sequence; 0 = the model's
 	Threads      int           // compute threads per model; 0 = all cores
 	Parallel     int           // sequences decoded at once per model; 0 = the engine's default

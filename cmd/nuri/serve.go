@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/nuri-ai/nuri/model"
 	"github.com/nuri-ai/nuri/server"
 	"github.com/nuri-ai/nuri/store"
 	"github.com/spf13/cobra"
@@ -16,8 +17,8 @@ import (
 
 func init() {
 	var (
-		cfg                         server.Config
-		keepAlive, kvMemory, memory string
+		cfg                                 server.Config
+		keepAlive, kvMemory, kvType, memory string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -56,6 +57,9 @@ logged-in page. Without accounts the server answers only this machine.`,
 			if cfg.KVMemory, err = server.ParseSize(kvMemory); err != nil {
 				return fmt.Errorf("--kv-memory: %w", err)
 			}
+			if cfg.KVType, err = model.ParseKVType(kvType); err != nil {
+				return fmt.Errorf("--kv-type: %w", err)
+			}
 			if memory == "" {
 				cfg.MemoryBudget = server.DefaultMemoryBudget()
 			} else if cfg.MemoryBudget, err = server.ParseSize(memory); err != nil {
@@ -84,6 +88,7 @@ logged-in page. Without accounts the server answers only this machine.`,
 	f.StringVar(&cfg.ModelsDir, "models-dir", "", "folder of GGUF files and model folders, served by file name")
 	f.StringVar(&keepAlive, "keep-alive", "5m", "how long a model stays loaded after its last request (0 = unload at once, -1 = never)")
 	f.StringVar(&kvMemory, "kv-memory", "", "KV cache memory per model, e.g. 4GiB (default: the engine's share of free memory)")
+	f.StringVar(&kvType, "kv-type", "auto", "KV cache element type: f32, f16, q8_0, or auto (f16 below 32K tokens of context, q8_0 above)")
 	f.StringVar(&memory, "memory", "", "memory budget for all loaded models, e.g. 24GiB (default: 3/4 of the machine's memory)")
 	f.IntVar(&cfg.Context, "ctx", 0, "context length per sequence in tokens (0 = the model's)")
 	f.IntVarP(&cfg.Threads, "threads", "t", 0, "compute threads per model (0 = all cores)")
