@@ -429,6 +429,9 @@ func (mg *manager) load(info backend.Info) (*entry, error) {
 	}
 	bm.Info.Memory = mem
 	mg.cfg.logf("loaded %s (%s, %s) in %s", info.Name, info.Arch, hub.FormatSize(mem), time.Since(start).Round(time.Millisecond))
+	if trained := m.Config.ContextLen; trained > 0 && info.Context > trained {
+		mg.cfg.logf("warning: %s: context %d is beyond the %d tokens the model was trained for; quality may drop past that", info.Name, info.Context, trained)
+	}
 	return &entry{m: bm, memory: mem}, nil
 }
 
