@@ -282,3 +282,17 @@ func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
 	}
 	return q4_0PackedAVX512(&w[0], &w[16*a.nb], &qs[0], &corr[0], &d[0], a.nb/4)
 }
+
+//go:noescape
+func q4_0PackedX4AVX512(w *byte, ds *byte, qs *byte, corr *int32, d *float32, ngroups int, qsStride, corrStride, dStride int, out *[4]float32)
+
+// dotQ4_0PackedX4 dots one packed Q4_0 row with tokens tok..tok+3 into out
+// when the level has a four-token kernel; it reports whether it did.
+func dotQ4_0PackedX4(w []byte, a *q8Act, tok int, out *[4]float32) bool {
+	if level != AVX512 {
+		return false
+	}
+	qs, d, corr := a.tok(tok)
+	q4_0PackedX4AVX512(&w[0], &w[16*a.nb], &qs[0], &corr[0], &d[0], a.nb/4, a.nbp*32, a.nbp*8*4, a.nbp*4, out)
+	return true
+}

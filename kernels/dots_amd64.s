@@ -1526,3 +1526,72 @@ q4pdone:
 	VMOVSS X0, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// One token of the four-token packed Q4_0 kernel: Z1/Z2 hold the group's
+// unpacked low/high nibbles, X5 the group's four weight scales.
+#define PTOKX4(q0, q1, c0, c1, daddr, acc) \
+	VMULPS daddr, X5, X6 \
+	VPERMPS Z6, Z16, Z7 \
+	VPERMPS Z6, Z17, Z8 \
+	VMOVDQU32 c0, Z3 \
+	VPDPBUSD q0, Z1, Z3 \
+	VMOVDQU32 c1, Z4 \
+	VPDPBUSD q1, Z2, Z4 \
+	VCVTDQ2PS Z3, Z3 \
+	VCVTDQ2PS Z4, Z4 \
+	VFMADD231PS Z7, Z3, acc \
+	VFMADD231PS Z8, Z4, acc
+
+// func q4_0PackedX4AVX512(w *byte, ds *byte, qs *byte, corr *int32, d *float32, ngroups int, qsStride, corrStride, dStride int, out *[4]float32)
+// One packed Q4_0 row against four tokens (token t's data at base +
+// t*stride bytes); each group of four blocks is unpacked once.
+TEXT ·q4_0PackedX4AVX512(SB), NOSPLIT, $0-80
+	MOVQ w+0(FP), SI
+	MOVQ ds+8(FP), AX
+	MOVQ qs+16(FP), DI
+	MOVQ corr+24(FP), R8
+	MOVQ d+32(FP), R9
+	MOVQ ngroups+40(FP), CX
+	MOVQ qsStride+48(FP), R11
+	MOVQ corrStride+56(FP), R12
+	MOVQ dStride+64(FP), R13
+	LEAQ (R11)(R11*2), R10
+	LEAQ (R12)(R12*2), DX
+	LEAQ (R13)(R13*2), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVL $0x0f0f0f0f, R14
+	VPBROADCASTD R14, Z13
+	VMOVDQU32 permPair<>(SB), Z16
+	MOVL $2, R14
+	VPBROADCASTD R14, Z15
+	VPADDD Z15, Z16, Z17
+	TESTQ CX, CX
+	JZ q4px4done
+q4px4loop:
+	VCVTPH2PS (AX), X5
+	VMOVDQU64 (SI), Z1
+	VPSRLW $4, Z1, Z2
+	VPANDD Z13, Z1, Z1
+	VPANDD Z13, Z2, Z2
+	PTOKX4((DI), 64(DI), (R8), 64(R8), (R9), Z0)
+	PTOKX4((DI)(R11*1), 64(DI)(R11*1), (R8)(R12*1), 64(R8)(R12*1), (R9)(R13*1), Z10)
+	PTOKX4((DI)(R11*2), 64(DI)(R11*2), (R8)(R12*2), 64(R8)(R12*2), (R9)(R13*2), Z18)
+	PTOKX4((DI)(R10*1), 64(DI)(R10*1), (R8)(DX*1), 64(R8)(DX*1), (R9)(BX*1), Z19)
+	ADDQ $64, SI
+	ADDQ $8, AX
+	ADDQ $128, DI
+	ADDQ $128, R8
+	ADDQ $16, R9
+	DECQ CX
+	JNZ q4px4loop
+q4px4done:
+	MOVQ out+72(FP), AX
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z18, Y18, X18, 8(AX))
+	HSUMTO(Z19, Y19, X19, 12(AX))
+	VZEROUPPER
+	RET

@@ -40,3 +40,5 @@ func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
 	qs, d, _ := a.tok(tok)
 	return dotQ4_0PackedGo(w, qs, d, a.nb)
 }
+
+func dotQ4_0PackedX4(w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }

@@ -187,7 +187,7 @@ func (p *Pool) rowsQ8(i, _ int) {
 			r := r0
 			for ; r < rt; r++ {
 				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-				if j.packed || !dotQ8x4(j.w.Type, row, a, b, &o4) {
+				if j.packed && !dotQ4_0PackedX4(row, a, b, &o4) || !j.packed && !dotQ8x4(j.w.Type, row, a, b, &o4) {
 					break
 				}
 				for k, v := range o4 {
