@@ -288,6 +288,21 @@ func (f *File) Int(key string) (int64, bool) {
 // Float returns a float32, float64 or integer value as a float64.
 func (f *File) Float(key string) (float64, bool) {
 	v, _ := f.Get(key)
+	return AsFloat(v)
+}
+
+// AsInt converts a metadata value of any integer type (and Go's int, for
+// values built in memory) to int64, provided it fits.
+func AsInt(v any) (int64, bool) {
+	if x, ok := v.(int); ok {
+		return int64(x), true
+	}
+	return toInt(v)
+}
+
+// AsFloat converts a metadata value of any float or integer type (and Go's
+// int) to float64.
+func AsFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float32:
 		return float64(x), true
@@ -296,7 +311,7 @@ func (f *File) Float(key string) (float64, bool) {
 	case uint64:
 		return float64(x), true
 	}
-	if i, ok := toInt(v); ok {
+	if i, ok := AsInt(v); ok {
 		return float64(i), true
 	}
 	return 0, false
@@ -313,6 +328,12 @@ func (f *File) Strings(key string) ([]string, bool) {
 // element does not fit.
 func (f *File) Ints(key string) ([]int64, bool) {
 	v, _ := f.Get(key)
+	return AsInts(v)
+}
+
+// AsInts converts an array value of any integer type to int64s. It fails if
+// a uint64 element does not fit.
+func AsInts(v any) ([]int64, bool) {
 	switch a := v.(type) {
 	case []int64:
 		return a, true
@@ -344,6 +365,11 @@ func (f *File) Ints(key string) ([]int64, bool) {
 // Floats returns an array of floats (or integers) as float64s.
 func (f *File) Floats(key string) ([]float64, bool) {
 	v, _ := f.Get(key)
+	return AsFloats(v)
+}
+
+// AsFloats converts an array value of floats or integers to float64s.
+func AsFloats(v any) ([]float64, bool) {
 	switch a := v.(type) {
 	case []float64:
 		return a, true
@@ -360,7 +386,7 @@ func (f *File) Floats(key string) ([]float64, bool) {
 		}
 		return out, true
 	}
-	ints, ok := f.Ints(key)
+	ints, ok := AsInts(v)
 	if !ok {
 		return nil, false
 	}

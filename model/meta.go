@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/nuri-ai/nuri/gguf"
 )
 
 // errorf makes an error with the package prefix.
@@ -31,38 +33,15 @@ func (m mapMeta) Get(key string) (any, bool) {
 	return v, ok
 }
 
-// toFloat converts any numeric value to float64.
+// toFloat converts any numeric value (and a bool, as 0 or 1) to float64.
 func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case bool:
-		if x {
+	if b, ok := v.(bool); ok {
+		if b {
 			return 1, true
 		}
 		return 0, true
 	}
-	return 0, false
+	return gguf.AsFloat(v)
 }
 
 // num reads a number; arrays yield their first element (GGUF stores some
@@ -111,70 +90,23 @@ func boolean(m meta, key string) (bool, bool) {
 	return b, ok
 }
 
-// floats reads a numeric array of any element type.
+// floats reads a numeric array: a GGUF typed array or a JSON array.
 func floats(m meta, key string) ([]float64, bool) {
 	v, ok := m.Get(key)
 	if !ok {
 		return nil, false
 	}
-	var out []float64
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			f, ok := toFloat(e)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, f)
+	xs, isJSON := v.([]any)
+	if !isJSON {
+		return gguf.AsFloats(v)
+	}
+	out := make([]float64, 0, len(xs))
+	for _, e := range xs {
+		f, ok := toFloat(e)
+		if !ok {
+			return nil, false
 		}
-	case []float32:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []float64:
-		out = append(out, x...)
-	case []int32:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []uint32:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []int64:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []uint64:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []int8:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []uint8:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []int16:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []uint16:
-		for _, e := range x {
-			out = append(out, float64(e))
-		}
-	case []bool:
-		for _, e := range x {
-			if e {
-				out = append(out, 1)
-			} else {
-				out = append(out, 0)
-			}
-		}
-	default:
-		return nil, false
+		out = append(out, f)
 	}
 	return out, true
 }
