@@ -14,8 +14,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -27,6 +25,7 @@ import (
 
 	"github.com/nuri-ai/nuri/auth"
 	"github.com/nuri-ai/nuri/engine"
+	"github.com/nuri-ai/nuri/internal/browsertest"
 	"github.com/nuri-ai/nuri/model"
 	"github.com/nuri-ai/nuri/server/backend"
 	"github.com/nuri-ai/nuri/store"
@@ -70,34 +69,9 @@ func (p *paced) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Ev
 	return out, nil
 }
 
-func browserPath(t *testing.T) string {
-	if p := os.Getenv("NURI_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("NURI_BROWSER_TESTS=1 but no Chromium found: install it or set NURI_CHROMIUM")
-	return ""
-}
-
 func TestBrowserEndToEnd(t *testing.T) {
-	if os.Getenv("NURI_BROWSER_TESTS") != "1" {
-		t.Skip("browser tests are off: set NURI_BROWSER_TESTS=1 (needs Chromium)")
-	}
-	artifacts := os.Getenv("NURI_ARTIFACTS")
-	if artifacts == "" {
-		var err error
-		if artifacts, err = os.MkdirTemp("", "nuri-e2e-artifacts-"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", artifacts)
+	browsertest.Enabled(t)
+	artifacts := browsertest.Artifacts(t, "nuri-e2e-artifacts-")
 
 	bg := context.Background()
 	dir := tinyModels(t)
@@ -133,52 +107,13 @@ func TestBrowserEndToEnd(t *testing.T) {
 		s.Close(bg)
 	}()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browserPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 860),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(bg, opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelCtx()
-	ctx, cancelTime := context.WithTimeout(ctx, 150*time.Second)
-	defer cancelTime()
+	ctx, cancel := browsertest.Start(t, 150*time.Second)
+	defer cancel()
+	d := browsertest.NewDriver(t, ctx, artifacts)
 
-	type act = chromedp.Action[chromedp.Void]
-	step := func(name string, actions ...act) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			sctx, c := context.WithTimeout(ctx, 5*time.Second)
-			if buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot()); err == nil {
-				_ = os.WriteFile(filepath.Join(artifacts, "failed-"+name+".png"), buf, 0o644)
-			}
-			text, _ := chromedp.Run(sctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
-			c()
-			t.Fatalf("%s: %v\npage text:\n%s", name, err, text)
-		}
-	}
-	shot := func(name string) act {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
-		})
-	}
-	until := func(expr string) act {
-		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))
-	}
-	js := func(expr string) act { return chromedp.Evaluate[chromedp.Void](expr) }
+	type act = browsertest.Act
+	step, shot, js := d.Step, d.Shot, browsertest.JS
+	until := func(expr string) act { return browsertest.Until(expr, 30*time.Second) }
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	selectValue := func(sel, v string) act {
 		return js(fmt.Sprintf(`(e => { e.value = %q; e.dispatchEvent(new Event('change')); })(document.querySelector(%q))`, v, sel))

@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -29,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/nuri-ai/nuri/auth"
+	"github.com/nuri-ai/nuri/internal/browsertest"
 	"github.com/nuri-ai/nuri/store"
 	"github.com/nuri-ai/nuri/usage"
 )
@@ -116,55 +115,9 @@ func (f *fakeLLM) record(r *http.Request, model string, tokens int, ttft, total 
 	f.rec.Record(rec)
 }
 
-func chromiumPath(t *testing.T) string {
-	if p := os.Getenv("NURI_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("NURI_BROWSER_TESTS=1 but no Chromium found: install it or set NURI_CHROMIUM")
-	return ""
-}
-
-// browser starts a headless Chromium with a fresh profile.
-func browser(t *testing.T) (context.Context, context.CancelFunc) {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 860),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	ctx, cancelTime := context.WithTimeout(ctx, 100*time.Second)
-	return ctx, func() { cancelTime(); cancelCtx(); cancelAlloc() }
-}
-
 func TestBrowser(t *testing.T) {
-	if os.Getenv("NURI_BROWSER_TESTS") != "1" {
-		t.Skip("browser tests are off: set NURI_BROWSER_TESTS=1 (needs Chromium)")
-	}
-	artifacts := os.Getenv("NURI_ARTIFACTS")
-	if artifacts == "" {
-		var err error
-		if artifacts, err = os.MkdirTemp("", "nuri-web-artifacts-"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", artifacts)
+	browsertest.Enabled(t)
+	artifacts := browsertest.Artifacts(t, "nuri-web-artifacts-")
 
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "nuri.db"))
 	if err != nil {
@@ -185,36 +138,14 @@ func TestBrowser(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	ctx, cancel := browser(t)
+	ctx, cancel := browsertest.Start(t, 100*time.Second)
 	defer cancel()
+	d := browsertest.NewDriver(t, ctx, artifacts)
 
-	type act = chromedp.Action[chromedp.Void]
-	step := func(name string, actions ...act) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			sctx, c := context.WithTimeout(ctx, 5*time.Second)
-			if buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot()); err == nil {
-				_ = os.WriteFile(filepath.Join(artifacts, "failed-"+name+".png"), buf, 0o644)
-			}
-			text, _ := chromedp.Run(sctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
-			c()
-			t.Fatalf("%s: %v\npage text:\n%s", name, err, text)
-		}
-	}
-	shot := func(name string) act {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
-		})
-	}
+	type act = browsertest.Act
+	step, shot, js := d.Step, d.Shot, browsertest.JS
 	// until waits for a JavaScript condition to hold.
-	until := func(expr string) act {
-		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))
-	}
-	js := func(expr string) act { return chromedp.Evaluate[chromedp.Void](expr) }
+	until := func(expr string) act { return browsertest.Until(expr, 15*time.Second) }
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	var ok bool
 	var text string
