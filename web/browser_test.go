@@ -169,10 +169,10 @@ func TestBrowser(t *testing.T) {
 		shot("01-login"),
 		chromedp.SendKeys(css("#username"), "alice"),
 		chromedp.SendKeys(css("#password"), "wrong-password"),
-		loads(chromedp.Click(css("#login-btn"))),
+		loads(browsertest.Click("#login-btn")),
 		chromedp.WaitVisible(css("#login-error")),
 		chromedp.SetValue(css("#password"), "password-alice"),
-		loads(chromedp.Click(css("#login-btn"))),
+		loads(browsertest.Click("#login-btn")),
 		until(`document.body.dataset.ready === 'true'`),
 		until(`document.getElementById('model').options.length === 2`),
 	)
@@ -207,7 +207,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(css("#composer-input"), "Please answer slow"),
 		chromedp.KeyEvent("\r"),
 		until(`(document.querySelector('.msg.streaming .msg-body') || {innerText: ''}).innerText.length > 40`),
-		chromedp.Click(css("#stop")),
+		browsertest.Click("#stop"),
 		until(`!document.querySelector('.msg.streaming') && !document.getElementById('send').hidden`),
 		evalText(`document.getElementById('status').textContent`),
 		into(chromedp.Evaluate[int](`document.querySelectorAll('#messages article.assistant')[1].innerText.length`), &count),
@@ -219,7 +219,7 @@ func TestBrowser(t *testing.T) {
 	// Regenerate the last answer.
 	before := llm.requests.Load()
 	step("regenerate",
-		chromedp.Click(css("#messages article.assistant:last-of-type .act-regenerate")),
+		browsertest.Click("#messages article.assistant:last-of-type .act-regenerate"),
 		until(`!document.querySelector('.msg.streaming') && document.querySelectorAll('#messages article.assistant').length === 2 &&
 			document.querySelectorAll('#messages article.assistant')[1].innerText.includes('Answer number')`),
 	)
@@ -229,10 +229,10 @@ func TestBrowser(t *testing.T) {
 
 	// Edit the first question and send it again: later turns go away.
 	step("edit and resend",
-		chromedp.Click(css(`#messages article.user .act-edit`)),
+		browsertest.Click(`#messages article.user .act-edit`),
 		chromedp.WaitVisible(css(`#messages .edit-input`)),
 		chromedp.SetValue(css(`#messages .edit-input`), "Edited question"),
-		chromedp.Click(css(`#messages .edit-buttons .btn.primary`)),
+		browsertest.Click(`#messages .edit-buttons .btn.primary`),
 		until(`!document.querySelector('.msg.streaming') && document.querySelectorAll('#messages article').length === 2 &&
 			document.querySelector('#messages article.user').innerText.includes('Edited question') &&
 			document.querySelector('#messages article.assistant').innerText.includes('Answer number')`),
@@ -240,7 +240,7 @@ func TestBrowser(t *testing.T) {
 
 	// Translate an answer.
 	step("translate",
-		chromedp.Click(css(`#messages article.assistant .act-translate`)),
+		browsertest.Click(`#messages article.assistant .act-translate`),
 		until(`(document.querySelector('.translation') || {innerText: ''}).innerText.includes('번역된 문장입니다')`),
 	)
 
@@ -254,8 +254,8 @@ func TestBrowser(t *testing.T) {
 	step("language and text size",
 		selectValue("#lang-select", "ko"),
 		until(`document.documentElement.lang === 'ko' && document.getElementById('new-chat').textContent === '새 대화'`),
-		chromedp.Click(css("#font-inc")),
-		chromedp.Click(css("#font-inc")),
+		browsertest.Click("#font-inc"),
+		browsertest.Click("#font-inc"),
 		until(`document.documentElement.style.fontSize === '20px'`),
 		shot("03-chat-korean-large-text"),
 		chromedp.Reload(),
@@ -268,8 +268,8 @@ func TestBrowser(t *testing.T) {
 	}
 	step("back to English",
 		selectValue("#lang-select", "en"),
-		chromedp.Click(css("#font-dec")),
-		chromedp.Click(css("#font-dec")),
+		browsertest.Click("#font-dec"),
+		browsertest.Click("#font-dec"),
 		until(`document.documentElement.lang === 'en' && document.documentElement.style.fontSize === '16px'`),
 	)
 
@@ -295,7 +295,7 @@ func TestBrowser(t *testing.T) {
 		t.Error("the skip link does not move the focus to the message box")
 	}
 	step("new chat shortcut",
-		chromedp.Click(css("#conv-list .conv-open")),
+		browsertest.Click("#conv-list .conv-open"),
 		until(`document.querySelectorAll('#messages article').length === 2`),
 		chromedp.KeyEvent("o", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)),
 		until(`document.querySelectorAll('#messages article').length === 0`),
@@ -303,9 +303,9 @@ func TestBrowser(t *testing.T) {
 
 	// Dark theme, then a phone-sized screen with the drawer open.
 	step("dark",
-		chromedp.Click(css("#theme-btn")),
+		browsertest.Click("#theme-btn"),
 		until(`document.documentElement.dataset.theme === 'dark'`),
-		chromedp.Click(css("#conv-list .conv-open")),
+		browsertest.Click("#conv-list .conv-open"),
 		until(`document.querySelectorAll('#messages article').length === 2`),
 		shot("04-chat-dark"),
 	)
@@ -313,13 +313,13 @@ func TestBrowser(t *testing.T) {
 		phone,
 		until(`getComputedStyle(document.getElementById('open-sidebar')).display !== 'none'`),
 		shot("05-phone-dark"),
-		chromedp.Click(css("#open-sidebar")),
+		browsertest.Click("#open-sidebar"),
 		until(`document.getElementById('sidebar').classList.contains('open')`),
 		chromedp.Sleep(300*time.Millisecond), // the drawer slides in
 		shot("06-phone-sidebar"),
 		chromedp.KeyEvent(kb.Escape),
 		until(`!document.getElementById('sidebar').classList.contains('open')`),
-		chromedp.Click(css("#theme-btn")),
+		browsertest.Click("#theme-btn"),
 		until(`document.documentElement.dataset.theme === 'light'`),
 		shot("07-phone-light"),
 		desktop,
@@ -343,7 +343,7 @@ func TestBrowser(t *testing.T) {
 	step("usage by day, dark",
 		selectValue("#period", "day"),
 		until(`document.querySelectorAll('#period-table tbody tr').length >= 28`),
-		chromedp.Click(css("#theme-btn")),
+		browsertest.Click("#theme-btn"),
 		until(`document.documentElement.dataset.theme === 'dark'`),
 		evalBool(`document.querySelectorAll('#chart-requests svg rect.bar').length > 0 && document.getElementById('csv-link').getAttribute('href').includes('period=day')`),
 		shot("09-usage-dark"),

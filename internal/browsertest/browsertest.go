@@ -6,6 +6,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,3 +128,12 @@ func Until(expr string, timeout time.Duration) Act {
 
 // JS evaluates a JavaScript expression for its effect.
 func JS(expr string) Act { return chromedp.Evaluate[chromedp.Void](expr) }
+
+// Click waits for the first element matching a CSS selector and clicks it
+// from JavaScript, looking it up at the moment of the click. Unlike a
+// DevTools mouse click on a node resolved earlier, it cannot fail because the
+// page re-rendered that element in between.
+func Click(selector string) Act {
+	q := fmt.Sprintf("document.querySelector(%q)", selector)
+	return chromedp.Steps(Until(q+" !== null", 15*time.Second), JS(q+".click()"))
+}

@@ -235,6 +235,7 @@
 
   function newChat() {
     if (state.busy) state.busy.abort();
+    state.nav = (state.nav || 0) + 1; // a conversation still loading must not replace this
     state.conv = null;
     state.draftSystem = '';
     state.draftTemp = null;
@@ -258,7 +259,9 @@
 
   function openConversation(id) {
     if (state.busy) state.busy.abort();
+    var nav = state.nav = (state.nav || 0) + 1;
     return state.store.get(id).then(function (c) {
+      if (nav !== state.nav) return; // the user moved on while it loaded
       state.conv = c;
       ui.title.textContent = c.title || t('untitled');
       var sys = c.messages.filter(function (m) { return m.role === 'system'; })[0];
@@ -272,6 +275,7 @@
       setStatus('');
       N.save('nuri.lastConversation', c.id);
     }, function (e) {
+      if (nav !== state.nav) return;
       if (e.status === 404) { newChat(); refreshList(); return; }
       showError(e);
     });
