@@ -2,36 +2,15 @@ package gguf
 
 import (
 	"fmt"
-	"math"
-	"os"
-	"syscall"
+
+	"github.com/nuri-ai/nuri/internal/mmap"
 )
 
-// mapFile maps the whole file at path read-only. An empty file yields an
-// empty, unmapped slice. The returned release function undoes the mapping.
+// mapFile maps the whole file at path read-only (see mmap.Map).
 func mapFile(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
+	data, release, err := mmap.Map(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gguf: %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("gguf: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("gguf: %s: not a regular file", path)
-	}
-	size := st.Size()
-	if size == 0 {
-		return []byte{}, func() error { return nil }, nil
-	}
-	if size < 0 || uint64(size) > math.MaxInt {
-		return nil, nil, fmt.Errorf("gguf: %s: file too large to map (%d bytes)", path, size)
-	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, nil, fmt.Errorf("gguf: %s: mmap: %w", path, err)
-	}
-	return data, func() error { return syscall.Munmap(data) }, nil
+	return data, release, nil
 }

@@ -1,0 +1,40 @@
+// Package mmap maps model files read-only into memory, for the GGUF and
+// safetensors readers.
+package mmap
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"syscall"
+)
+
+// Map maps the whole file at path read-only. An empty file yields an empty,
+// unmapped slice. The returned release function undoes the mapping. Errors
+// name the path.
+func Map(path string) ([]byte, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	size := st.Size()
+	if size == 0 {
+		return []byte{}, func() error { return nil }, nil
+	}
+	if size < 0 || uint64(size) > math.MaxInt {
+		return nil, nil, fmt.Errorf("%s: file too large to map (%d bytes)", path, size)
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: mmap: %w", path, err)
+	}
+	return data, func() error { return syscall.Munmap(data) }, nil
+}
