@@ -352,14 +352,8 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	er, err := m.NewRequest(a.b, prompt, o, 0)
+	ch, err := m.Start(a.b, r, endpoint, prompt, o)
 	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	ch, err := m.Submit(r.Context(), er)
-	if err != nil {
-		a.b.Record(r, backend.Record{Endpoint: endpoint, Model: m.Name, Failed: true})
 		WriteError(w, err)
 		return
 	}

@@ -147,14 +147,8 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	er, err := m.NewRequest(a.b, prompt, o, 0)
+	ch, err := m.Start(a.b, r, endpoint, prompt, o)
 	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	ch, err := m.Submit(r.Context(), er)
-	if err != nil {
-		a.b.Record(r, backend.Record{Endpoint: endpoint, Model: m.Name, Failed: true})
 		WriteError(w, err)
 		return
 	}
@@ -288,14 +282,8 @@ func (a *API) generate(w http.ResponseWriter, r *http.Request) {
 		}
 		prompt = append(append(prompt, req.Context...), p...)
 	}
-	er, err := m.NewRequest(a.b, prompt, o, 0)
+	ch, err := m.Start(a.b, r, endpoint, prompt, o)
 	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	ch, err := m.Submit(r.Context(), er)
-	if err != nil {
-		a.b.Record(r, backend.Record{Endpoint: endpoint, Model: m.Name, Failed: true})
 		WriteError(w, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -142,6 +143,21 @@ func (m *Model) CheckContext(promptTokens, maxTokens int) error {
 			Err:     &engine.PromptTooLongError{PromptTokens: promptTokens, MaxTokens: maxTokens, Context: n}}
 	}
 	return nil
+}
+
+// Start builds the engine request for prompt and submits it. A submission the
+// engine refuses is recorded as a failed request of endpoint.
+func (m *Model) Start(b Backend, r *http.Request, endpoint string, prompt []int32, o *Options) (<-chan engine.Event, error) {
+	er, err := m.NewRequest(b, prompt, o, 0)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := m.Submit(r.Context(), er)
+	if err != nil {
+		b.Record(r, Record{Endpoint: endpoint, Model: m.Name, Failed: true})
+		return nil, err
+	}
+	return ch, nil
 }
 
 // Submit checks the request against the context, adds the tokenizer's end
