@@ -26,6 +26,11 @@ type Config struct {
 	// f16 below model.AutoKVThreshold positions of context and q8_0 from
 	// there on (see model.ResolveKVType).
 	KVType model.KVType
+	// SwapSpace is memory, apart from KVMemory, that holds the keys and
+	// values of sequences preempted when the cache runs out, so that they
+	// resume without recomputing; 0 means preempted sequences are always
+	// recomputed, as are those that do not fit what is left of it.
+	SwapSpace int64
 }
 
 // Defaults.
@@ -328,6 +333,8 @@ func (e *Engine) publish() {
 	e.stats.PromptTokens += e.counts.prompt
 	e.stats.GeneratedTokens += e.counts.generated
 	e.stats.Preemptions += e.counts.preemptions
+	e.stats.Swaps += e.counts.swaps
+	e.stats.SwapBytesUsed = e.sched.swapped
 	e.mu.Unlock()
 	e.counts = counters{}
 }

@@ -39,12 +39,13 @@ type seq struct {
 	cached    int
 	admitted  bool
 	finished  bool
+	swapped   *kvcache.Swapped // KV blocks copied out while preempted by swap
 
 	submitted, started, first time.Time
 }
 
 type counters struct {
-	queries, hits, prompt, generated, preemptions int64
+	queries, hits, prompt, generated, preemptions, swaps int64
 }
 
 // sched is the loop goroutine's state.
@@ -59,6 +60,7 @@ type sched struct {
 	lp      []float32
 	stopMem []float32
 	counts  counters
+	swapped int64 // bytes of the swap area in use
 }
 
 func (e *Engine) initSched() {
@@ -176,12 +178,16 @@ func (e *Engine) compact() {
 }
 
 // preempt returns a running sequence to the front of the queue, freeing its
-// blocks; it is recomputed when admitted again (its full blocks usually
-// survive in the prefix cache).
+// blocks. Its keys and values are copied to the swap area when that has
+// room (see swapOut); otherwise it is recomputed when admitted again (its
+// full blocks usually survive in the prefix cache).
 func (e *Engine) preempt(s *seq) {
-	e.pool.Release(s.slot)
+	if !e.swapOut(s) {
+		e.pool.Release(s.slot)
+		s.computed, s.committed = 0, 0
+	}
 	e.slots = append(e.slots, s.slot)
-	s.slot, s.computed, s.committed, s.scheduled = -1, 0, 0, 0
+	s.slot, s.scheduled = -1, 0
 	i := 0
 	for i < len(e.running) && e.running[i] != s {
 		i++
@@ -255,6 +261,12 @@ func (e *Engine) schedule() {
 	for len(e.waiting) > 0 && budget > 0 && len(e.slots) > 0 {
 		s := e.waiting[0]
 		slot := e.slots[len(e.slots)-1]
+		if s.swapped != nil {
+			if !e.admitSwapped(s, slot, &budget) {
+				break
+			}
+			continue
+		}
 		// Reuse cached full blocks, but always compute the last token.
 		full := (len(s.tokens) - 1) / bs
 		e.ensureHashes(s, full)
@@ -535,6 +547,7 @@ func (e *Engine) finish(s *seq, reason FinishReason, err error) {
 	if s.stopWatch != nil {
 		s.stopWatch()
 	}
+	e.dropSwap(s)
 	if s.slot >= 0 {
 		e.pool.Release(s.slot)
 		e.slots = append(e.slots, s.slot)

@@ -96,5 +96,7 @@ type Stats struct {
 	PrefixCacheHits    int64 // of which found
 	PromptTokens       int64 // totals since start
 	GeneratedTokens    int64
-	Preemptions        int64
+	Preemptions        int64 // sequences preempted for lack of cache blocks
+	Swaps              int64 // of which swapped out rather than recomputed
+	SwapBytesUsed      int64 // swap area in use now
 }
