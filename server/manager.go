@@ -406,7 +406,7 @@ func (mg *manager) load(info backend.Info) (*entry, error) {
 	if info.Quant == "" {
 		info.Quant = m.WeightType()
 	}
-	ecfg := engine.Config{MaxRunning: mg.cfg.Parallel, MaxQueue: mg.cfg.MaxQueue, KVMemory: mg.cfg.KVMemory, KVType: mg.cfg.KVType, Context: mg.cfg.Context, Threads: mg.cfg.Threads}
+	ecfg := engine.Config{MaxRunning: mg.cfg.Parallel, MaxQueue: mg.cfg.MaxQueue, KVMemory: mg.cfg.KVMemory, KVType: mg.cfg.KVType, SwapSpace: mg.cfg.SwapSpace, Context: mg.cfg.Context, Threads: mg.cfg.Threads}
 	factory := mg.cfg.NewEngine
 	if factory == nil {
 		factory = DefaultEngine
@@ -427,6 +427,7 @@ func (mg *manager) load(info backend.Info) (*entry, error) {
 	} else {
 		mem += mg.cfg.KVMemory
 	}
+	mem += mg.cfg.SwapSpace // filled only under memory pressure, but it may be
 	bm.Info.Memory = mem
 	mg.cfg.logf("loaded %s (%s, %s) in %s", info.Name, info.Arch, hub.FormatSize(mem), time.Since(start).Round(time.Millisecond))
 	if trained := m.Config.ContextLen; trained > 0 && info.Context > trained {

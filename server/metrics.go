@@ -145,6 +145,8 @@ func (m *metrics) write(w io.Writer, loaded []*backend.Model, recorder func() (r
 		{name: "vllm:prefix_cache_hits_total", help: "Prompt tokens found in the prefix cache.", typ: "counter"},
 		{name: "nuri_model_memory_bytes", help: "Memory of the loaded model (weights and KV cache).", typ: "gauge"},
 		{name: "nuri_model_context_tokens", help: "Usable context per sequence.", typ: "gauge"},
+		{name: "nuri_preemptions_total", help: "Sequences preempted for lack of KV blocks, by how they resume: swap (blocks copied out and back) or recompute.", typ: "counter"},
+		{name: "nuri_swap_used_bytes", help: "Memory holding the KV blocks of swapped-out sequences.", typ: "gauge"},
 	}
 	for _, lm := range loaded {
 		st := lm.Engine.Stats()
@@ -162,6 +164,8 @@ func (m *metrics) write(w io.Writer, loaded []*backend.Model, recorder func() (r
 		g[6].rows = append(g[6].rows, fmt.Sprintf("{%s} %d", l, st.PrefixCacheHits))
 		g[7].rows = append(g[7].rows, fmt.Sprintf("{%s} %d", l, lm.Info.Memory))
 		g[8].rows = append(g[8].rows, fmt.Sprintf("{%s} %d", l, lm.Context()))
+		g[9].rows = append(g[9].rows, fmt.Sprintf("{%s,mode=\"swap\"} %d", l, st.Swaps), fmt.Sprintf("{%s,mode=\"recompute\"} %d", l, st.Preemptions-st.Swaps))
+		g[10].rows = append(g[10].rows, fmt.Sprintf("{%s} %d", l, st.SwapBytesUsed))
 	}
 	for _, x := range g {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", x.name, x.help, x.name, x.typ)

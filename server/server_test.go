@@ -209,6 +209,9 @@ func TestMetrics(t *testing.T) {
 		`nuri_time_to_first_token_seconds_bucket{model_name="tiny",le="+Inf"} 1`,
 		`nuri_generation_tokens_count{model_name="tiny"} 1`,
 		`nuri_http_requests_total{endpoint="/v1/chat/completions",code="200"} 1`,
+		`nuri_preemptions_total{model_name="tiny",mode="swap"} 0`,
+		`nuri_preemptions_total{model_name="tiny",mode="recompute"} 0`,
+		`nuri_swap_used_bytes{model_name="tiny"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
