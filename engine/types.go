@@ -31,6 +31,11 @@ type Request struct {
 	// Truncate allows dropping the oldest prompt tokens when the prompt does
 	// not fit; without it an over-long prompt is an error.
 	Truncate bool
+	// IgnoreEOS asks the layer that adds the tokenizer's end tokens to
+	// StopTokens to leave them out, so that generation runs to MaxTokens
+	// (benchmarks that need an exact token count). The engine itself only
+	// looks at StopTokens.
+	IgnoreEOS bool
 }
 
 // TokenLogprob is one candidate token and its log-probability.

@@ -32,6 +32,8 @@ type chatRequest struct {
 	ParallelToolCalls   *bool              `json:"parallel_tool_calls"`
 	ChatTemplateKwargs  map[string]any     `json:"chat_template_kwargs"`
 	Functions           []backend.Function `json:"functions"`
+	// IgnoreEOS (an extension) generates past the end token up to max_tokens.
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 type responseFormat struct {
@@ -182,6 +184,7 @@ func (req *chatRequest) options() (*backend.Options, int, error) {
 		o.MaxTokens = *req.MaxTokens
 	}
 	o.Logprobs = req.Logprobs
+	o.IgnoreEOS = req.IgnoreEOS
 	if req.TopLogprobs != nil {
 		if !req.Logprobs {
 			return nil, 0, backend.BadRequest("top_logprobs", "top_logprobs needs logprobs set to true")

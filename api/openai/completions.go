@@ -24,6 +24,8 @@ type completionRequest struct {
 	Echo      bool   `json:"echo"`
 	Suffix    string `json:"suffix"`
 	BestOf    *int   `json:"best_of"`
+	// IgnoreEOS (an extension) generates past the end token up to max_tokens.
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 // prompt reads the prompt: a string, a list of one string, or token ids.
@@ -122,6 +124,7 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) {
 	if req.Logprobs != nil {
 		o.Logprobs, o.TopLogprobs = true, *req.Logprobs
 	}
+	o.IgnoreEOS = req.IgnoreEOS
 	if req.Suffix != "" {
 		WriteError(w, backend.BadRequest("suffix", "suffix (fill-in-the-middle) is not supported"))
 		return

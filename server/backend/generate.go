@@ -161,7 +161,8 @@ func (m *Model) Start(b Backend, r *http.Request, endpoint string, prompt []int3
 }
 
 // Submit checks the request against the context, adds the tokenizer's end
-// tokens to the stop tokens and submits it to the engine.
+// tokens to the stop tokens (unless r.IgnoreEOS) and submits it to the
+// engine.
 func (m *Model) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Event, error) {
 	if err := m.CheckContext(len(r.Prompt), r.MaxTokens); err != nil {
 		return nil, err
@@ -172,7 +173,9 @@ func (m *Model) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Ev
 	if r.ID == "" {
 		r.ID = NewID("req-")
 	}
-	r.StopTokens = append(r.StopTokens, m.Tokenizer().EOS()...)
+	if !r.IgnoreEOS {
+		r.StopTokens = append(r.StopTokens, m.Tokenizer().EOS()...)
+	}
 	ch, err := m.Engine.Submit(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)

@@ -37,6 +37,9 @@ type Options struct {
 	ToolChoice ToolChoice
 	// Parallel allows several tool calls in one reply.
 	Parallel bool
+	// IgnoreEOS keeps generating past the model's end tokens, up to
+	// MaxTokens (an extension for benchmarks).
+	IgnoreEOS bool
 }
 
 // toolsActive reports whether tool calls are parsed from the reply.
@@ -113,6 +116,7 @@ func (m *Model) NewRequest(b Backend, prompt []int32, o *Options, seq int) (*eng
 		StopStrings: o.Stop,
 		Logprobs:    o.Logprobs || o.TopLogprobs > 0,
 		TopLogprobs: o.TopLogprobs,
+		IgnoreEOS:   o.IgnoreEOS,
 	}
 	r.Sampling.Seed += uint64(seq)
 	schema, err := o.schema()
