@@ -2,9 +2,10 @@ package server
 
 import (
 	"fmt"
-	"github.com/nuri-ai/nuri/engine"
 	"slices"
 	"testing"
+
+	"github.com/nuri-ai/nuri/engine"
 )
 
 // TestIgnoreEOS: the ignore_eos extension of the OpenAI endpoints leaves
