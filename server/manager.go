@@ -373,7 +373,7 @@ func (mg *manager) load(info backend.Info) (*entry, error) {
 		return nil, err
 	}
 	start := time.Now()
-	m, err := model.Load(info.Path)
+	m, err := model.LoadWith(info.Path, model.LoadOptions{NoMmap: mg.cfg.NoMmap})
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", info.Name, err)
 	}

@@ -51,6 +51,7 @@ type Config struct {
 	MemoryBudget int64         // bytes for all loaded models; 0 = unlimited
 	KVMemory     int64         // KV cache bytes per model; 0 = the engine's default
 	KVType       model.KVType  // KV cache element type; "" = f16 below 32K context, q8_0 above
+	NoMmap       bool          // copy weights into RAM instead of reading them through the file mapping
 	SwapSpace    int64         // bytes per model for swapped-out KV blocks of preempted requests; 0 = recompute them
 	Context      int           // context per sequence; 0 = the model's
 	Threads      int           // compute threads per model; 0 = all cores

@@ -93,6 +93,7 @@ logged-in page. Without accounts the server answers only this machine.`,
 	f.StringVar(&keepAlive, "keep-alive", "5m", "how long a model stays loaded after its last request (0 = unload at once, -1 = never)")
 	f.StringVar(&kvMemory, "kv-memory", "", "KV cache memory per model, e.g. 4GiB (default: the engine's share of free memory)")
 	f.StringVar(&kvType, "kv-type", "auto", "KV cache element type: f32, f16, q8_0, or auto (f16 below 32K tokens of context, q8_0 above)")
+	f.BoolVar(&cfg.NoMmap, "no-mmap", false, "copy model weights into RAM instead of reading them through the file mapping (steadier speed where the page cache evicts mapped pages)")
 	f.StringVar(&swapSpace, "swap-space", "0", "memory per model, apart from --kv-memory, that keeps the KV cache of requests preempted when the cache is full, so they resume without recomputing, e.g. 2GiB (0 = recompute them)")
 	f.StringVar(&memory, "memory", "", "memory budget for all loaded models, e.g. 24GiB (default: 3/4 of the machine's memory)")
 	f.IntVar(&cfg.Context, "ctx", 0, "context length per sequence in tokens (0 = the model's)")
