@@ -56,5 +56,6 @@ tokens on machines that page out file mappings eagerly.`,
 	f.BoolVar(&opt.Bandwidth, "bandwidth", true, "measure memory bandwidth and print the decode roofline")
 	f.BoolVar(&noMap, "no-mmap", false, "copy weights into RAM instead of reading them through the file mapping")
 	f.BoolVar(&mlock, "mlock", false, "pin the weights in RAM")
+	cmd.AddCommand(newBenchServeCmd())
 	rootCmd.AddCommand(cmd)
 }
