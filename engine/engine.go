@@ -107,24 +107,24 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Engine, error) 
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	cfg.KVType = kvType
-	perBlock := kvcache.BytesPerBlock(c, kvType, cfg.BlockSize)
+	// The pool is split between full-attention and sliding-window layers
+	// (see kvcache.Plan); its longest sequence caps the context, so that a
+	// request over it is refused up front rather than left waiting.
+	plan := kvcache.PlanOptions{BlockSize: cfg.BlockSize, Seqs: cfg.MaxRunning, Step: cfg.MaxBatchTokens, Context: cfg.Context}
 	if cfg.KVMemory <= 0 {
-		cfg.KVMemory = defaultKVMemory(perBlock, cfg)
+		cfg.KVMemory = defaultKVMemory(kvcache.Need(c, kvType, plan))
 	}
-	blocks := cfg.KVMemory / perBlock
-	if blocks < 1 {
-		return nil, fmt.Errorf("engine: KV memory of %d bytes holds no block of %d tokens (%d bytes each)", cfg.KVMemory, cfg.BlockSize, perBlock)
+	layout, err := kvcache.Plan(c, kvType, cfg.KVMemory, plan)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if blocks > 1<<30 {
-		blocks = 1 << 30
-	}
-	if limit := int(blocks) * cfg.BlockSize; cfg.Context > limit {
+	if limit := layout.MaxContext(); cfg.Context > limit {
 		cfg.Context = limit
 	}
 	if cfg.Context < 2 {
 		return nil, fmt.Errorf("engine: a context of %d positions is too small", cfg.Context)
 	}
-	pool, err := kvcache.New(c, kvType, cfg.BlockSize, int(blocks), cfg.MaxRunning)
+	pool, err := kvcache.NewLayout(c, kvType, layout, cfg.MaxRunning)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

@@ -79,12 +79,10 @@ func (e *Engine) initSched() {
 		Seq: make([]int32, 0, bt), Logits: make([]bool, 0, bt)}
 }
 
-// defaultKVMemory takes half of the available memory, capped by what
-// MaxRunning sequences of the full context need.
-func defaultKVMemory(perBlock int64, cfg Config) int64 {
-	blocksPerSeq := int64((cfg.Context + cfg.BlockSize - 1) / cfg.BlockSize)
-	need := perBlock * blocksPerSeq * int64(cfg.MaxRunning)
-	if need <= 0 || need/int64(cfg.MaxRunning) != perBlock*blocksPerSeq {
+// defaultKVMemory takes half of the available memory, capped by need (what
+// MaxRunning sequences of the full context take).
+func defaultKVMemory(need int64) int64 {
+	if need <= 0 {
 		need = math.MaxInt64
 	}
 	avail := availableMemory()
@@ -361,6 +359,8 @@ func (e *Engine) step() {
 			}
 			e.pool.Commit(s.slot, i, parent, s.hashes[i], s.tokens[i*bs:(i+1)*bs])
 		}
+		// Sliding-window layers give back what the next query cannot see.
+		e.pool.Advance(s.slot, s.computed)
 	}
 	for r, s := range e.rows {
 		e.next(s, e.logits[r*e.vocab:(r+1)*e.vocab])

@@ -405,7 +405,10 @@ func (p *Pool) Match(seq int, hashes []Hash, tokens []int32) int {
 		}
 	}
 	// Windowed groups: run[i] counts consecutive cached blocks ending at i;
-	// n works when the blocks the query at n·bs sees are all there.
+	// n works when the blocks the query at n·bs sees are all there in every
+	// windowed group.
+	var runs [][]int
+	var wins []int
 	for _, g := range p.groups {
 		if g.window == 0 || n == 0 {
 			continue
@@ -419,9 +422,15 @@ func (p *Pool) Match(seq int, hashes []Hash, tokens []int32) int {
 				}
 			}
 		}
-		for n > 0 && run[n-1] < n-firstVisible(g.window, bs, n*bs) {
+		runs, wins = append(runs, run), append(wins, g.window)
+	}
+	for j := 0; j < len(runs) && n > 0; {
+		if runs[j][n-1] < n-firstVisible(wins[j], bs, n*bs) {
 			n--
+			j = 0
+			continue
 		}
+		j++
 	}
 	for _, g := range p.groups {
 		lo := firstVisible(g.window, bs, n*bs)

@@ -193,6 +193,11 @@ func (m *Model) Forward(b *Batch, kv KVCache, logits []float32) error {
 			want++
 		}
 	}
+	if ck, ok := kv.(batchChecker); ok {
+		if err := ck.CheckBatch(b); err != nil {
+			return err
+		}
+	}
 	if b.Hidden != nil && len(b.Hidden) < want*c.Hidden {
 		return errorf("hidden buffer holds %d floats, need %d", len(b.Hidden), want*c.Hidden)
 	}

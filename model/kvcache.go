@@ -167,12 +167,23 @@ func abs32(x float32) float32 {
 // room for a fixed number of positions, in one contiguous allocation. It
 // serves single-user tools (`nuri run`, `nuri logits`) and tests; the serving
 // engine uses its own paged cache behind the same KVCache interface.
+//
+// Made with a step limit (NewDenseCacheStep), a sliding-window layer keeps a
+// ring of window+step positions per sequence instead of the whole context:
+// enough for the first query of a step to see its window while the step's
+// own positions are stored. Positions then have to move forward: a step may
+// go back only as far as the ring still holds what its queries see
+// (CheckBatch says when it cannot).
 type DenseCache struct {
 	t                 KVType
 	layers, seqs, ctx int
 	kDim, vDim        int
 	kRow, vRow        int
 	k, v              []byte
+	step              int   // most positions per sequence in one step; 0: no limit
+	base, ring        []int // per layer: first row, positions per sequence
+	window            []int // per layer: attention window (0: full)
+	top               []int // per sequence: one past the highest position stored
 }
 
 // NewDenseCache makes a float32 cache for seqs sequences of up to ctx
@@ -181,21 +192,47 @@ func NewDenseCache(c *Config, seqs, ctx int) (*DenseCache, error) {
 	return NewDenseCacheType(c, KVF32, seqs, ctx)
 }
 
-// NewDenseCacheType makes a cache of element type t (see ResolveKVType).
+// NewDenseCacheType makes a cache of element type t (see ResolveKVType)
+// that keeps every position of every layer.
 func NewDenseCacheType(c *Config, t KVType, seqs, ctx int) (*DenseCache, error) {
+	return NewDenseCacheStep(c, t, seqs, ctx, 0)
+}
+
+// NewDenseCacheStep makes a cache of element type t in which no forward
+// step adds more than step positions to one sequence: sliding-window layers
+// then keep only window+step positions per sequence. step 0 keeps every
+// position.
+func NewDenseCacheStep(c *Config, t KVType, seqs, ctx, step int) (*DenseCache, error) {
 	t, err := ResolveKVType(c, t, ctx)
 	if err != nil {
 		return nil, err
 	}
+	if seqs <= 0 || ctx <= 0 || step < 0 {
+		return nil, fmt.Errorf("model: KV cache for %d sequences × %d positions (step %d) is empty", seqs, ctx, step)
+	}
 	kDim, vDim := c.KVDim(), c.KVHeads*c.ValueDim
 	kRow, vRow := t.RowBytes(kDim), t.RowBytes(vDim)
-	total := int64(c.Layers) * int64(seqs) * int64(ctx)
-	if seqs <= 0 || ctx <= 0 || total*int64(kRow+vRow) > 1<<36 {
-		return nil, fmt.Errorf("model: KV cache for %d sequences × %d positions is too large or empty", seqs, ctx)
+	d := &DenseCache{t: t, layers: c.Layers, seqs: seqs, ctx: ctx, kDim: kDim, vDim: vDim,
+		kRow: kRow, vRow: vRow, step: step,
+		base: make([]int, c.Layers), ring: make([]int, c.Layers), window: make([]int, c.Layers),
+		top: make([]int, seqs)}
+	var total int64
+	for l := 0; l < c.Layers; l++ {
+		d.ring[l] = ctx
+		if l < len(c.LayerSliding) {
+			d.window[l] = c.Window(l)
+		}
+		if w := d.window[l]; step > 0 && w > 0 && w+step < ctx {
+			d.ring[l] = w + step
+		}
+		d.base[l] = int(total)
+		total += int64(seqs) * int64(d.ring[l])
+		if total*int64(kRow+vRow) > 1<<36 {
+			return nil, fmt.Errorf("model: KV cache for %d sequences × %d positions is too large", seqs, ctx)
+		}
 	}
-	return &DenseCache{t: t, layers: c.Layers, seqs: seqs, ctx: ctx, kDim: kDim, vDim: vDim,
-		kRow: kRow, vRow: vRow,
-		k: AllocKV(total * int64(kRow)), v: AllocKV(total * int64(vRow))}, nil
+	d.k, d.v = AllocKV(total*int64(kRow)), AllocKV(total*int64(vRow))
+	return d, nil
 }
 
 // Context is the number of positions per sequence.
@@ -204,17 +241,88 @@ func (d *DenseCache) Context() int { return d.ctx }
 // KVType is the element type.
 func (d *DenseCache) KVType() KVType { return d.t }
 
+// Bytes is the memory the cache holds.
+func (d *DenseCache) Bytes() int64 { return int64(len(d.k) + len(d.v)) }
+
 // Store encodes the key and value rows of (layer, seq, pos).
 func (d *DenseCache) Store(layer, seq, pos int, k, v []float32) {
-	i := (layer*d.seqs+seq)*d.ctx + pos
+	r := d.ring[layer]
+	i := d.base[layer] + seq*r + pos%r
 	EncodeKVRow(d.t, d.k[i*d.kRow:(i+1)*d.kRow], k[:d.kDim])
 	EncodeKVRow(d.t, d.v[i*d.vRow:(i+1)*d.vRow], v[:d.vDim])
+	if layer == 0 {
+		d.top[seq] = max(d.top[seq], pos+1)
+	}
 }
 
-// Span returns the rows of positions [from, to) of (layer, seq): a dense
-// cache holds them all in one run.
+// Span returns the rows of positions [from, to) of (layer, seq), stopping
+// early where a sliding-window layer's ring wraps around.
 func (d *DenseCache) Span(layer, seq, from, to int) (k, v []byte, n int) {
-	i := (layer*d.seqs+seq)*d.ctx + from
-	j := i + (to - from)
-	return d.k[i*d.kRow : j*d.kRow], d.v[i*d.vRow : j*d.vRow], to - from
+	r := d.ring[layer]
+	n = min(to-from, r-from%r)
+	i := d.base[layer] + seq*r + from%r
+	j := i + n
+	return d.k[i*d.kRow : j*d.kRow], d.v[i*d.vRow : j*d.vRow], n
+}
+
+// batchChecker is a KVCache that can refuse a step before it starts
+// (Forward asks it).
+type batchChecker interface {
+	CheckBatch(b *Batch) error
+}
+
+// Reset forgets what sequence seq holds, so that it can start again at
+// position 0.
+func (d *DenseCache) Reset(seq int) { d.top[seq] = 0 }
+
+// CheckBatch reports, before a forward step over b, a token outside the
+// cache's sequences or context, and a step that the cache cannot serve
+// exactly: more positions of one sequence than the step limit, or a step
+// whose queries would see positions a ring has already overwritten.
+// Forward calls it.
+func (d *DenseCache) CheckBatch(b *Batch) error {
+	var first, count [8]int
+	firsts, counts := first[:0], count[:0]
+	if d.seqs > len(first) {
+		firsts, counts = make([]int, 0, d.seqs), make([]int, 0, d.seqs)
+	}
+	firsts, counts = firsts[:d.seqs], counts[:d.seqs]
+	for s := range firsts {
+		firsts[s] = -1
+	}
+	for i, p := range b.Pos {
+		s := int(b.Seq[i])
+		if s < 0 || s >= d.seqs {
+			return fmt.Errorf("model: sequence %d is outside the KV cache's %d sequences", s, d.seqs)
+		}
+		if int(p) >= d.ctx {
+			return fmt.Errorf("model: position %d is outside the KV cache's context of %d positions", p, d.ctx)
+		}
+		if firsts[s] < 0 || int(p) < firsts[s] {
+			firsts[s] = int(p)
+		}
+		counts[s]++
+	}
+	if d.step == 0 {
+		return nil
+	}
+	for s, n := range counts {
+		if n == 0 {
+			continue
+		}
+		if n > d.step {
+			return fmt.Errorf("model: a step of %d positions for sequence %d is more than the KV cache's limit of %d", n, s, d.step)
+		}
+		for l, r := range d.ring {
+			if r == d.ctx {
+				continue
+			}
+			// The first query sees from first-window+1; the ring holds the
+			// r positions before top.
+			if lo := max(0, firsts[s]-d.window[l]+1); d.top[s]-r > lo {
+				return fmt.Errorf("model: a step from position %d of sequence %d needs positions from %d, which the KV cache's window ring no longer holds (it holds %d..%d)", firsts[s], s, lo, d.top[s]-r, d.top[s]-1)
+			}
+		}
+	}
+	return nil
 }

@@ -29,17 +29,18 @@ type MemoryPlan struct {
 	Context    int
 	KVType     KVType
 	Weights    int64
-	KV         int64 // for one sequence of Context tokens
-	KVPerToken float64
-	// KVOutsideWindow is the part of KV held for sliding-window layers
-	// beyond their window: the caches keep every position of every layer
-	// (blocks are shared by all layers) but attention never reads these.
-	KVOutsideWindow int64
-	Scratch         int64 // activations of one step of Batch tokens
-	Batch           int
-	Threads         int // attention working memory is per thread
-	Total           int64
-	TrainedLimit    int // the model's trained context (0 if unknown)
+	KV         int64 // held for one sequence of Context tokens
+	KVPerToken float64 // what one more position of context adds to KV
+	// KVSavedByWindows is what sliding-window layers do not hold: they keep
+	// only their window and one step (Batch) of positions, not the whole
+	// context. KV + KVSavedByWindows is what keeping every position of
+	// every layer would take.
+	KVSavedByWindows int64
+	Scratch          int64 // activations of one step of Batch tokens
+	Batch            int
+	Threads          int // attention working memory is per thread
+	Total            int64
+	TrainedLimit     int // the model's trained context (0 if unknown)
 }
 
 // Plan estimates memory for one sequence of ctx tokens with a KV cache of
@@ -62,10 +63,14 @@ func (m *Model) Plan(ctx int, kv KVType, batch int) MemoryPlan {
 	p := MemoryPlan{Context: ctx, KVType: kv, Weights: m.WeightBytes(), Batch: batch, Threads: threads, TrainedLimit: c.ContextLen}
 	per := int64(kv.RowBytes(c.KVDim()) + kv.RowBytes(c.KVHeads*c.ValueDim))
 	for l := 0; l < c.Layers; l++ {
-		p.KV += int64(ctx) * per
-		p.KVPerToken += float64(per)
-		if w := c.Window(l); w > 0 && w < ctx {
-			p.KVOutsideWindow += int64(ctx-w) * per
+		held := ctx
+		if w := c.Window(l); w > 0 {
+			held = min(ctx, w+batch)
+		}
+		p.KV += int64(held) * per
+		p.KVSavedByWindows += int64(ctx-held) * per
+		if held == ctx {
+			p.KVPerToken += float64(per)
 		}
 	}
 	// Activations per token: residual, normed copy, q, k, v, attention out,

@@ -28,9 +28,9 @@ func init() {
 		Long: `Show prints what a model is and what running it costs: architecture, parameter
 count, weight type and size, trained context length, license, chat template, and
 a memory plan for one sequence of --ctx tokens: weights + KV cache (per token
-and total, for the --kv-type element type; the cache keeps every position of
-sliding-window layers too, and says how much of it they never read) + scratch
-for forward steps of --batch tokens.
+and total, for the --kv-type element type; sliding-window layers hold only their
+window and one step of positions, and the plan says how much that saves) +
+scratch for forward steps of --batch tokens.
 
 MODEL is a file, a folder, or the name of a downloaded model (see 'nuri list');
 show never downloads.`,
@@ -75,8 +75,8 @@ show never downloads.`,
 			fmt.Fprintf(out, "\nmemory at %d tokens (KV %s):\n", ctxLen, p.KVType)
 			fmt.Fprintf(out, "  weights         %s\n", gb(p.Weights))
 			fmt.Fprintf(out, "  KV cache        %s (%.1f KiB per token)\n", gb(p.KV), p.KVPerToken/1024)
-			if p.KVOutsideWindow > 0 {
-				fmt.Fprintf(out, "                  of which %s outside sliding windows (kept, never read)\n", gb(p.KVOutsideWindow))
+			if p.KVSavedByWindows > 0 {
+				fmt.Fprintf(out, "                  sliding-window layers keep their window only: %s less\n", gb(p.KVSavedByWindows))
 			}
 			fmt.Fprintf(out, "  scratch         %s (steps of %d tokens)\n", gb(p.Scratch), p.Batch)
 			fmt.Fprintf(out, "  total           %s\n", gb(p.Total))
