@@ -32,6 +32,17 @@ func hfConfig(dir string) (mapMeta, error) {
 		}
 	}
 	if rp, ok := raw["rope_parameters"].(map[string]any); ok {
+		// Models whose layer kinds rotate differently (Gemma 3) save one
+		// set per layer type: the full-attention set is the model's RoPE,
+		// the sliding set's base becomes the local base.
+		if full, ok := rp["full_attention"].(map[string]any); ok {
+			if local, ok := rp["sliding_attention"].(map[string]any); ok {
+				if v, ok := local["rope_theta"]; ok {
+					raw["rope_local_base_freq"] = v
+				}
+			}
+			rp = full
+		}
 		if v, ok := rp["rope_theta"]; ok {
 			raw["rope_theta"] = v
 		}
