@@ -50,13 +50,15 @@ func Generate(ctx context.Context, m *model.Model, prompt []int32, opt GenerateO
 	if len(prompt) >= n {
 		return "", fmt.Errorf("engine: prompt of %d tokens does not fit the context of %d tokens", len(prompt), n)
 	}
-	kv, err := model.NewDenseCache(&m.Config, 1, n)
-	if err != nil {
-		return "", err
-	}
 	chunk := opt.Batch
 	if chunk <= 0 {
 		chunk = 512
+	}
+	// Steps add at most chunk positions, so sliding-window layers keep a
+	// ring of window+chunk positions rather than the whole context.
+	kv, err := model.NewDenseCacheStep(&m.Config, model.KVF32, 1, n, chunk)
+	if err != nil {
+		return "", err
 	}
 	v := m.Config.VocabSize
 	logits := make([]float32, v)

@@ -29,7 +29,7 @@ type MemoryPlan struct {
 	Context    int
 	KVType     KVType
 	Weights    int64
-	KV         int64 // held for one sequence of Context tokens
+	KV         int64   // held for one sequence of Context tokens
 	KVPerToken float64 // what one more position of context adds to KV
 	// KVSavedByWindows is what sliding-window layers do not hold: they keep
 	// only their window and one step (Batch) of positions, not the whole
