@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 // tinyModels returns a folder holding tiny.gguf and tiny2.gguf: random
 // two-layer Llamas of hidden size 32 with the real Qwen3 tokenizer and chat
 // template. Random weights make the text meaningless, not the protocol.
-func tinyModels(t *testing.T) string {
+func tinyModels(t testing.TB) string {
 	t.Helper()
 	modelOnce.Do(func() {
 		tokDir := testfixtures.TokenizerDir(t, "qwen3")
@@ -195,7 +195,7 @@ func fakeFactory(reply func(r *engine.Request) string, delay time.Duration, capa
 
 // testServer starts a server over the tiny models (real engine unless
 // edit sets NewEngine) and returns it with its HTTP test server.
-func testServer(t *testing.T, edit func(c *Config)) (*Server, *httptest.Server) {
+func testServer(t testing.TB, edit func(c *Config)) (*Server, *httptest.Server) {
 	t.Helper()
 	dir := tinyModels(t)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "nuri.db"))
