@@ -7,9 +7,13 @@
 // MatMul(p, out, w, x, n) computes out[b*rows+r] = Σ_c W[r,c]·x[b*cols+c]
 // for n tokens. Weights stay in their file layout ([rows, cols], rows of GGML
 // blocks) unless the loader calls Prepare once per weight: on AVX-512 it
-// repacks Q4_0 rows (same bytes per row) so that one shift and two masks
-// unpack 128 quants, which speeds decode and prefill of Q4_0 by about a
-// third; MatMul recognises prepared data by its address. The arithmetic per
+// repacks Q4_0 and Q8_0 rows whose length is a multiple of 512 into the x16
+// layout (x16.go: 16 blocks side by side, so eight VPDPBUSDs finish 16 block
+// sums and one multiply-add scales them; about twice the throughput of the
+// file layout), and other Q4_0 rows of a multiple of 128 into groups of four
+// blocks that one shift and two masks unpack. Rows keep their size; MatMul
+// recognises prepared data by its address, and DequantizeRow reads rows of
+// any layout (for a tied embedding that is also the output). The arithmetic per
 // type follows GGML, so results agree with llama.cpp to float rounding:
 //
 //   - Q8_0, Q4_0: activations are quantized to Q8_0 (bytes identical to

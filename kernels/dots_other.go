@@ -42,3 +42,13 @@ func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
 }
 
 func dotQ4_0PackedX4(w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
+
+func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32) bool {
+	return false
+}
+
+func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
+	return false
+}
+
+func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }

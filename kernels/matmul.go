@@ -12,6 +12,7 @@ type scratch struct {
 	rows [][]float32 // per thread
 	act  q8Act       // activations quantized once per call
 	xq   []byte      // activations in GGML's vec-dot type (matmulVecDot)
+	x16  x16Act      // activations for x16 weights
 }
 
 func (s *scratch) init(threads int) {
@@ -120,6 +121,7 @@ type mmJob struct {
 	rowsQ, rowsF   func(i, thread int)
 	rowsG, quantTk func(i, thread int)
 	rowsV, quantV  func(i, thread int)
+	rowsX, quantX  func(i, thread int)
 	vdt            tensor.DType // activation type of the vec-dot path
 	xqBytes        int          // bytes of one quantized activation row
 }
@@ -131,6 +133,8 @@ func (p *Pool) bind() {
 	p.job.quantTk = p.quantToken
 	p.job.rowsV = p.rowsVecDot
 	p.job.quantV = p.quantVecDot
+	p.job.rowsX = p.rowsX16
+	p.job.quantX = p.quantX16
 }
 
 func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
@@ -149,6 +153,10 @@ func (p *Pool) clearJob() {
 // matmulQ8 handles weights whose activations are quantized to Q8_0 and
 // multiplied with integer arithmetic, as GGML does.
 func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	if layoutOf(w.Data) == x16 {
+		matmulX16(p, out, w, x, n, rows, cols)
+		return
+	}
 	j := &p.job
 	p.setJob(out, w, x, n, rows, cols)
 	switch w.Type {
@@ -344,4 +352,54 @@ func supported(t tensor.DType) bool {
 		return true
 	}
 	return false
+}
+
+// matmulX16 multiplies a weight in the x16 layout (see x16.go).
+func matmulX16(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+	j := &p.job
+	p.setJob(out, w, x, n, rows, cols)
+	off := int32(8)
+	if w.Type == tensor.Q8_0 {
+		off = 128
+	}
+	p.scratch.x16.prepare(n, cols, off)
+	if n == 1 {
+		p.quantX16(0, 0)
+	} else {
+		p.run(n, j.quantX)
+	}
+	p.run((rows+j.rpc-1)/j.rpc, j.rowsX)
+	p.clearJob()
+}
+
+func (p *Pool) quantX16(b, _ int) {
+	j := &p.job
+	p.scratch.x16.quantizeToken(b, j.x[b*j.cols:(b+1)*j.cols])
+}
+
+func (p *Pool) rowsX16(i, _ int) {
+	j := &p.job
+	a := &p.scratch.x16
+	t := j.w.Type
+	r1 := min((i+1)*j.rpc, j.rows)
+	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+		rt := min(r0+tileRows, r1)
+		w := j.w.Data[r0*j.rowBytes : rt*j.rowBytes]
+		b := 0
+		for ; b+4 <= j.n; b += 4 {
+			if !x16RowsX4(t, w, rt-r0, a, b, j.out[b*j.rows+r0:], j.rows) {
+				break
+			}
+		}
+		for ; b < j.n; b++ {
+			o := j.out[b*j.rows+r0 : b*j.rows+rt]
+			if x16Rows(t, w, rt-r0, a, b, o) {
+				continue
+			}
+			qs, corr, d := a.tok(b)
+			for r := range o {
+				o[r] = dotX16Go(t, w[r*j.rowBytes:(r+1)*j.rowBytes], qs, corr, d, a.nb)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,17 @@ import (
 type packedRange struct {
 	start, end uintptr
 	ref        weak.Pointer[byte]
+	layout     layout
 }
+
+// layout names the arrangement Prepare gave a weight's rows.
+type layout uint8
+
+const (
+	fileLayout layout = iota // as the file stores it
+	packed4                  // Q4_0 in groups of four blocks (cols%128 == 0)
+	x16                      // Q4_0 or Q8_0 transposed by 16 blocks (x16.go)
+)
 
 var (
 	packedMu   sync.Mutex                    // serialises writers of packedList
@@ -47,10 +58,59 @@ var (
 // row by row: packed rows no longer dequantize with tensor.Dequantize).
 // An invalid weight is returned unchanged for CheckWeight to report.
 func Prepare(w *tensor.Tensor) *tensor.Tensor {
-	if w == nil || level != AVX512 || w.Type != tensor.Q4_0 || CheckWeight(w) != nil || w.Cols()%128 != 0 || isPacked(w.Data) {
+	if w == nil || level != AVX512 || CheckWeight(w) != nil || isPacked(w.Data) {
 		return w
 	}
-	return packQ4_0(w)
+	switch {
+	case (w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0) && w.Cols()%x16Group == 0:
+		return packX16(w)
+	case w.Type == tensor.Q4_0 && w.Cols()%128 == 0:
+		return packQ4_0(w)
+	}
+	return w
+}
+
+// PrepareEmbedding is Prepare for a weight that is also read row by row
+// (a token embedding that doubles as the output projection): it repacks
+// only into layouts DequantizeRow reads.
+func PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor {
+	if w == nil || level != AVX512 || CheckWeight(w) != nil || isPacked(w.Data) {
+		return w
+	}
+	if (w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0) && w.Cols()%x16Group == 0 {
+		return packX16(w)
+	}
+	return w
+}
+
+// DequantizeRow writes row r of w, in whichever layout Prepare gave it, into
+// dst (w.Cols() floats), with the values tensor.Dequantize gives for the
+// file layout.
+func DequantizeRow(w *tensor.Tensor, r int, dst []float32) error {
+	if r < 0 || r >= w.Rows() || len(dst) < w.Cols() {
+		return fmt.Errorf("kernels: row %d of %q (%d rows of %d) into %d floats", r, w.Name, w.Rows(), w.Cols(), len(dst))
+	}
+	if layoutOf(w.Data) == x16 {
+		nb := w.Cols() / 32
+		rb := len(w.Data) / w.Rows()
+		dequantX16Row(w.Type, dst, w.Data[r*rb:(r+1)*rb], nb)
+		return nil
+	}
+	return tensor.Dequantize(w.Type, w.Row(r), dst[:w.Cols()])
+}
+
+// packX16 makes the x16 copy of a valid Q4_0 or Q8_0 weight and registers
+// it.
+func packX16(w *tensor.Tensor) *tensor.Tensor {
+	rows := w.Rows()
+	nb := w.Cols() / 32
+	rb := len(w.Data) / rows
+	data := make([]byte, len(w.Data))
+	for r := 0; r < rows; r++ {
+		packX16Row(w.Type, data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
+	}
+	registerPacked(data, x16)
+	return &tensor.Tensor{Name: w.Name, Type: w.Type, Shape: slices.Clone(w.Shape), Data: data}
 }
 
 // Prepared reports whether w's data was made by Prepare. Such data lives in
@@ -67,7 +127,7 @@ func packQ4_0(w *tensor.Tensor) *tensor.Tensor {
 	for r := 0; r < rows; r++ {
 		packQ4_0Row(data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
 	}
-	registerPacked(data)
+	registerPacked(data, packed4)
 	return &tensor.Tensor{Name: w.Name, Type: w.Type, Shape: slices.Clone(w.Shape), Data: data}
 }
 
@@ -95,7 +155,7 @@ func q4Elem(row []byte, b, e int) byte {
 	return q[e-16] >> 4
 }
 
-func registerPacked(data []byte) {
+func registerPacked(data []byte, l layout) {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	packedMu.Lock()
 	defer packedMu.Unlock()
@@ -107,7 +167,7 @@ func registerPacked(data []byte) {
 			}
 		}
 	}
-	list = append(list, packedRange{start, start + uintptr(len(data)), weak.Make(unsafe.SliceData(data))})
+	list = append(list, packedRange{start, start + uintptr(len(data)), weak.Make(unsafe.SliceData(data)), l})
 	slices.SortFunc(list, func(a, b packedRange) int {
 		switch {
 		case a.start < b.start:
@@ -123,13 +183,17 @@ func registerPacked(data []byte) {
 // isPacked reports whether data lies inside a live buffer made by Prepare.
 // A live buffer cannot share addresses with any other live memory, so an
 // address inside one identifies it even if data is a sub-slice of rows.
-func isPacked(data []byte) bool {
+func isPacked(data []byte) bool { return layoutOf(data) != fileLayout }
+
+// layoutOf reports the layout of data: that of the live Prepare buffer it
+// lies in, or fileLayout.
+func layoutOf(data []byte) layout {
 	if len(data) == 0 {
-		return false
+		return fileLayout
 	}
 	lp := packedList.Load()
 	if lp == nil {
-		return false
+		return fileLayout
 	}
 	list := *lp
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
@@ -142,10 +206,13 @@ func isPacked(data []byte) bool {
 	})
 	// list[i-1] is the last buffer starting at or before p.
 	if i == 0 {
-		return false
+		return fileLayout
 	}
 	e := list[i-1]
-	return p < e.end && e.ref.Value() != nil
+	if p < e.end && e.ref.Value() != nil {
+		return e.layout
+	}
+	return fileLayout
 }
 
 // dotQ4_0PackedGo sums the blocks of a packed Q4_0 row (nb blocks) against

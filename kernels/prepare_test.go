@@ -15,12 +15,18 @@ import (
 // the weights it does not repack alone.
 func TestPrepare(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	type shape struct{ rows, cols, n int }
-	shapes := []shape{{1, 128, 1}, {17, 256, 1}, {70, 640, 3}, {33, 2048, 1}, {9, 2048, 6}, {130, 512, 9}}
+	type shape struct {
+		t             tensor.DType
+		rows, cols, n int
+	}
+	shapes := []shape{{tensor.Q4_0, 1, 128, 1}, {tensor.Q4_0, 17, 256, 1}, {tensor.Q4_0, 70, 640, 3},
+		{tensor.Q4_0, 33, 2048, 1}, {tensor.Q4_0, 9, 2048, 6}, {tensor.Q4_0, 130, 512, 9}, {tensor.Q4_0, 5, 1536, 4},
+		{tensor.Q8_0, 1, 512, 1}, {tensor.Q8_0, 33, 2048, 1}, {tensor.Q8_0, 19, 1024, 7}, {tensor.Q8_0, 40, 512, 8},
+		{tensor.Q8_0, 3, 4096, 5}}
 	var packed []*tensor.Tensor
 	var orig []*tensor.Tensor
 	for _, sh := range shapes {
-		w := randomWeight(rng, tensor.Q4_0, sh.rows, sh.cols)
+		w := randomWeight(rng, sh.t, sh.rows, sh.cols)
 		pw := Prepare(w)
 		if level == AVX512 && pw == w {
 			t.Fatalf("%v: not repacked", sh)
@@ -45,7 +51,7 @@ func TestPrepare(t *testing.T) {
 				// A view of some rows of a packed weight is packed too.
 				if sh.rows > 4 {
 					rb := len(packed[i].Data) / sh.rows
-					view := &tensor.Tensor{Name: "view", Type: tensor.Q4_0, Shape: []int{2, sh.cols}, Data: packed[i].Data[3*rb : 5*rb]}
+					view := &tensor.Tensor{Name: "view", Type: sh.t, Shape: []int{2, sh.cols}, Data: packed[i].Data[3*rb : 5*rb]}
 					got := make([]float32, 2)
 					MatMul(p, got, view, x[:sh.cols], 1)
 					for r := 0; r < 2; r++ {
@@ -73,7 +79,7 @@ func TestPrepare(t *testing.T) {
 // memory reused for an ordinary weight is not taken for a packed one.
 func TestPackedRegistry(t *testing.T) {
 	data := make([]byte, 4096)
-	registerPacked(data)
+	registerPacked(data, packed4)
 	if !isPacked(data) || !isPacked(data[100:]) {
 		t.Fatal("registered buffer not found")
 	}
@@ -86,9 +92,39 @@ func TestPackedRegistry(t *testing.T) {
 		runtime.GC()
 	}
 	other := make([]byte, 10)
-	registerPacked(other) // prunes freed entries
+	registerPacked(other, packed4) // prunes freed entries
 	if n := len(*packedList.Load()); n > 64 {
 		t.Fatalf("%d registered buffers after pruning", n)
 	}
 	runtime.KeepAlive(other)
+}
+
+// TestDequantizeRow checks that rows of weights in every prepared layout read
+// back as tensor.Dequantize reads the file layout.
+func TestDequantizeRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.F16} {
+		for _, cols := range []int{512, 1024, 2048} {
+			w := randomWeight(rng, dt, 7, cols)
+			pw := PrepareEmbedding(w)
+			want := make([]float32, cols)
+			got := make([]float32, cols)
+			for r := 0; r < 7; r++ {
+				if err := tensor.Dequantize(dt, w.Row(r), want); err != nil {
+					t.Fatal(err)
+				}
+				if err := DequantizeRow(pw, r, got); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%v cols %d row %d [%d]: %v, want %v", dt, cols, r, i, got[i], want[i])
+					}
+				}
+			}
+			if err := DequantizeRow(pw, 7, got); err == nil {
+				t.Fatalf("%v: row 7 of 7 read without error", dt)
+			}
+		}
+	}
 }

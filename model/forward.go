@@ -90,12 +90,17 @@ func (m *Model) init() error {
 	return nil
 }
 
-// prepareWeights lets the kernels repack the matrices only MatMul reads
-// into their fastest layout (the token embedding, also read row by row,
-// keeps its file layout).
+// prepareWeights lets the kernels repack the matrices into their fastest
+// layout (an untied token embedding, only read row by row, keeps its file
+// layout).
 func (m *Model) prepareWeights() {
 	if m.output != m.tokenEmbd {
 		m.output = kernels.Prepare(m.output)
+	} else {
+		// Tied: one copy serves the lookups (DequantizeRow reads every
+		// layout PrepareEmbedding makes) and the output projection.
+		m.tokenEmbd = kernels.PrepareEmbedding(m.tokenEmbd)
+		m.output = m.tokenEmbd
 	}
 	for i := range m.layers {
 		w := &m.layers[i]
@@ -224,7 +229,7 @@ func (m *Model) embed(b *Batch) {
 	for i, tok := range b.Tokens {
 		row := m.s.x[i*c.Hidden : (i+1)*c.Hidden]
 		// Rows were checked at load time, so this cannot fail.
-		_ = tensor.Dequantize(m.tokenEmbd.Type, m.tokenEmbd.Row(int(tok)), row)
+		_ = kernels.DequantizeRow(m.tokenEmbd, int(tok), row)
 		if c.EmbedScale != 0 {
 			for j := range row {
 				row[j] *= c.EmbedScale

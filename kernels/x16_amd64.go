@@ -1,0 +1,69 @@
+package kernels
+
+import "github.com/nuri-ai/nuri/tensor"
+
+//go:noescape
+func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+
+//go:noescape
+func q8x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+
+//go:noescape
+func q4x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
+func q8x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
+func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOff int32)
+
+// quantizeFast fills token b of a with the assembly quantizer when the level
+// allows; it reports whether it did.
+func (a *x16Act) quantizeFast(b int, x []float32) bool {
+	if level != AVX512 || a.nb == 0 {
+		return false
+	}
+	qs, corr, d := a.tok(b)
+	_ = x[a.nb*32-1]
+	quantX16AVX512(&x[0], a.nb, &qs[0], &d[0], &corr[0], -a.off)
+	return true
+}
+
+// x16Rows computes out[k] = row k · token tok for the nrows consecutive x16
+// rows at w, in assembly when the level allows; it reports whether it did.
+func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32) bool {
+	if level != AVX512 || nrows == 0 {
+		return false
+	}
+	qs, corr, d := a.tok(tok)
+	nsg := a.nb / 16
+	_ = out[nrows-1]
+	if t == tensor.Q4_0 {
+		_ = w[nrows*288*nsg-1]
+		q4x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
+	} else {
+		_ = w[nrows*544*nsg-1]
+		q8x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
+	}
+	return true
+}
+
+// x16RowsX4 is x16Rows for tokens tok..tok+3 at once; token tok+k's result
+// for row r goes to out[k·ostride+r].
+func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
+	if level != AVX512 || nrows == 0 {
+		return false
+	}
+	qs, corr, d := a.tok(tok)
+	_ = a.qs[(tok+4)*a.nb*32-1]
+	_ = out[3*ostride+nrows-1]
+	nsg := a.nb / 16
+	if t == tensor.Q4_0 {
+		_ = w[nrows*288*nsg-1]
+		q4x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+	} else {
+		_ = w[nrows*544*nsg-1]
+		q8x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+	}
+	return true
+}

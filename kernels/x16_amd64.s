@@ -1,0 +1,385 @@
+#include "textflag.h"
+
+// Kernels for the x16 layout (see x16.go). Registers shared by all:
+//   SI  weight quants of the current row, AX its fp16 block scales
+//   DI  activation quants, R8 corrections, R9 activation scales (token 0)
+//   CX  super groups left in the row, BX rows left, DX output
+
+// Horizontal sum of the 16 floats of zr into the float at dst.
+#define XHSUM(zr, yr, xr, dst) \
+	VEXTRACTF64X4 $1, zr, Y10 \
+	VADDPS Y10, yr, Y10 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPS X11, X10, X10 \
+	VHADDPS X10, X10, X10 \
+	VHADDPS X10, X10, X10 \
+	VMOVSS X10, dst
+
+// Unpack part m of a Q4_0 super group (64 bytes at off(SI)) into the low
+// nibbles lo (vector 2m) and high nibbles hi (vector 2m+1). Z13 = 0x0f bytes.
+#define Q4UNPACK(off, lo, hi) \
+	VMOVDQU64 off(SI), lo \
+	VPSRLW $4, lo, hi \
+	VPANDD Z13, lo, lo \
+	VPANDD Z13, hi, hi
+
+// Finish one token's super group: Z20/Z21 hold the two halves of the integer
+// block sums, Z9 the 16 weight scales; acc += sums · scales · d.
+#define X16FINISH(dmem, acc) \
+	VPADDD Z21, Z20, Z20 \
+	VCVTDQ2PS Z20, Z20 \
+	VMULPS dmem, Z9, Z22 \
+	VFMADD231PS Z22, Z20, acc
+
+// One token of a super group against the eight unpacked weight vectors
+// Z1..Z8, activations at base (quants), cbase (corrections), dbase (scales).
+#define X16TOK(base, cbase, dbase, acc) \
+	VMOVDQU32 cbase, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPDPBUSD 0 base, Z1, Z20 \
+	VPDPBUSD 64 base, Z2, Z21 \
+	VPDPBUSD 128 base, Z3, Z20 \
+	VPDPBUSD 192 base, Z4, Z21 \
+	VPDPBUSD 256 base, Z5, Z20 \
+	VPDPBUSD 320 base, Z6, Z21 \
+	VPDPBUSD 384 base, Z7, Z20 \
+	VPDPBUSD 448 base, Z8, Z21 \
+	X16FINISH(dbase, acc)
+
+// Four-token kernels. Token t's activations are at DI + t·R11 (quants),
+// R8 + t·R12 (corrections) and R9 + t·R12 (scales); R10 = 3·R11,
+// R13 = 3·R12. Output for token t, row r is at out + t·ostride + 4r.
+#define X4TOKENS \
+	X16TOK((DI), (R8), (R9), Z24) \
+	X16TOK((DI)(R11*1), (R8)(R12*1), (R9)(R12*1), Z25) \
+	X16TOK((DI)(R11*2), (R8)(R12*2), (R9)(R12*2), Z26) \
+	X16TOK((DI)(R10*1), (R8)(R13*1), (R9)(R13*1), Z27)
+
+#define X4PROLOG \
+	MOVQ w+0(FP), SI \
+	MOVQ nrows+8(FP), BX \
+	MOVQ qsStride+48(FP), R11 \
+	MOVQ aStride+56(FP), R12 \
+	LEAQ (R11)(R11*2), R10 \
+	LEAQ (R12)(R12*2), R13 \
+	MOVQ out+64(FP), DX
+
+#define X4ROWSTART \
+	MOVQ qs+24(FP), DI \
+	MOVQ corr+32(FP), R8 \
+	MOVQ d+40(FP), R9 \
+	MOVQ nsg+16(FP), CX \
+	VPXORD Z24, Z24, Z24 \
+	VPXORD Z25, Z25, Z25 \
+	VPXORD Z26, Z26, Z26 \
+	VPXORD Z27, Z27, Z27
+
+#define X4ROWEND \
+	MOVQ AX, SI \
+	MOVQ ostride+72(FP), R14 \
+	XHSUM(Z24, Y24, X24, (DX)) \
+	XHSUM(Z25, Y25, X25, (DX)(R14*1)) \
+	XHSUM(Z26, Y26, X26, (DX)(R14*2)) \
+	LEAQ (R14)(R14*2), R14 \
+	XHSUM(Z27, Y27, X27, (DX)(R14*1)) \
+	ADDQ $4, DX
+
+// func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+// out[r] = row r · token, for nrows consecutive x16 Q4_0 rows of nsg super
+// groups each (a row is 288·nsg bytes: quants, then scales).
+TEXT ·q4x16RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ nrows+8(FP), BX
+	MOVQ nsg+16(FP), R12
+	MOVQ out+48(FP), DX
+	MOVL $0x0f0f0f0f, R10
+	VPBROADCASTD R10, Z13
+	MOVQ R12, R14
+	SHLQ $8, R14
+	TESTQ BX, BX
+	JZ q4rdone
+q4rrow:
+	MOVQ qs+24(FP), DI
+	MOVQ corr+32(FP), R8
+	MOVQ d+40(FP), R9
+	LEAQ (SI)(R14*1), AX
+	MOVQ R12, CX
+	VPXORD Z0, Z0, Z0
+q4rsg:
+	VCVTPH2PS (AX), Z9
+	VMOVDQU32 (R8), Z20
+	VPXORD Z21, Z21, Z21
+	Q4UNPACK(0, Z1, Z2)
+	VPDPBUSD (DI), Z1, Z20
+	VPDPBUSD 64(DI), Z2, Z21
+	Q4UNPACK(64, Z3, Z4)
+	VPDPBUSD 128(DI), Z3, Z20
+	VPDPBUSD 192(DI), Z4, Z21
+	Q4UNPACK(128, Z5, Z6)
+	VPDPBUSD 256(DI), Z5, Z20
+	VPDPBUSD 320(DI), Z6, Z21
+	Q4UNPACK(192, Z7, Z8)
+	VPDPBUSD 384(DI), Z7, Z20
+	VPDPBUSD 448(DI), Z8, Z21
+	X16FINISH((R9), Z0)
+	ADDQ $256, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q4rsg
+	XHSUM(Z0, Y0, X0, (DX))
+	ADDQ $4, DX
+	MOVQ AX, SI
+	DECQ BX
+	JNZ q4rrow
+q4rdone:
+	VZEROUPPER
+	RET
+
+// func q8x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+// As q4x16RowsAVX512 for x16 Q8_0 rows (544·nsg bytes each).
+TEXT ·q8x16RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ nrows+8(FP), BX
+	MOVQ nsg+16(FP), R12
+	MOVQ out+48(FP), DX
+	MOVQ R12, R14
+	SHLQ $9, R14
+	TESTQ BX, BX
+	JZ q8rdone
+q8rrow:
+	MOVQ qs+24(FP), DI
+	MOVQ corr+32(FP), R8
+	MOVQ d+40(FP), R9
+	LEAQ (SI)(R14*1), AX
+	MOVQ R12, CX
+	VPXORD Z0, Z0, Z0
+q8rsg:
+	VCVTPH2PS (AX), Z9
+	VMOVDQU32 (R8), Z20
+	VPXORD Z21, Z21, Z21
+	VMOVDQU64 (SI), Z1
+	VMOVDQU64 64(SI), Z2
+	VMOVDQU64 128(SI), Z3
+	VMOVDQU64 192(SI), Z4
+	VPDPBUSD (DI), Z1, Z20
+	VPDPBUSD 64(DI), Z2, Z21
+	VPDPBUSD 128(DI), Z3, Z20
+	VPDPBUSD 192(DI), Z4, Z21
+	VMOVDQU64 256(SI), Z5
+	VMOVDQU64 320(SI), Z6
+	VMOVDQU64 384(SI), Z7
+	VMOVDQU64 448(SI), Z8
+	VPDPBUSD 256(DI), Z5, Z20
+	VPDPBUSD 320(DI), Z6, Z21
+	VPDPBUSD 384(DI), Z7, Z20
+	VPDPBUSD 448(DI), Z8, Z21
+	X16FINISH((R9), Z0)
+	ADDQ $512, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q8rsg
+	XHSUM(Z0, Y0, X0, (DX))
+	ADDQ $4, DX
+	MOVQ AX, SI
+	DECQ BX
+	JNZ q8rrow
+q8rdone:
+	VZEROUPPER
+	RET
+
+// func q4x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q4x16RowsX4AVX512(SB), NOSPLIT, $0-80
+	X4PROLOG
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	TESTQ BX, BX
+	JZ q4x4done
+q4x4row:
+	MOVQ nsg+16(FP), R14
+	SHLQ $8, R14
+	LEAQ (SI)(R14*1), AX
+	X4ROWSTART
+q4x4sg:
+	VCVTPH2PS (AX), Z9
+	Q4UNPACK(0, Z1, Z2)
+	Q4UNPACK(64, Z3, Z4)
+	Q4UNPACK(128, Z5, Z6)
+	Q4UNPACK(192, Z7, Z8)
+	X4TOKENS
+	ADDQ $256, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q4x4sg
+	X4ROWEND
+	DECQ BX
+	JNZ q4x4row
+q4x4done:
+	VZEROUPPER
+	RET
+
+// func q8x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q8x16RowsX4AVX512(SB), NOSPLIT, $0-80
+	X4PROLOG
+	TESTQ BX, BX
+	JZ q8x4done
+q8x4row:
+	MOVQ nsg+16(FP), R14
+	SHLQ $9, R14
+	LEAQ (SI)(R14*1), AX
+	X4ROWSTART
+q8x4sg:
+	VCVTPH2PS (AX), Z9
+	VMOVDQU64 (SI), Z1
+	VMOVDQU64 64(SI), Z2
+	VMOVDQU64 128(SI), Z3
+	VMOVDQU64 192(SI), Z4
+	VMOVDQU64 256(SI), Z5
+	VMOVDQU64 320(SI), Z6
+	VMOVDQU64 384(SI), Z7
+	VMOVDQU64 448(SI), Z8
+	X4TOKENS
+	ADDQ $512, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q8x4sg
+	X4ROWEND
+	DECQ BX
+	JNZ q8x4row
+q8x4done:
+	VZEROUPPER
+	RET
+
+// func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOff int32)
+// Quantizes nb (a multiple of 16) blocks of 32 floats like quantQ8_0AVX512
+// (GGML's Q8_0 rounding, bit for bit) and stores the quants in the x16 order,
+// then the corrections negOff·Σq of each block.
+TEXT ·quantX16AVX512(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ qs+16(FP), DI
+	MOVQ d+24(FP), R9
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z15      // abs mask
+	MOVL $0x80000000, AX
+	VPBROADCASTD AX, Z14      // sign mask
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z13      // 1.0
+	MOVL $0x3f000000, AX
+	VPBROADCASTD AX, Z12      // 0.5
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X11             // 127.0
+	XORQ R10, R10             // block index
+	TESTQ CX, CX
+	JZ qx_corr
+
+qx_loop:
+	VMOVUPS (SI), Z1
+	VMOVUPS 64(SI), Z2
+	VPANDD Z15, Z1, Z3
+	VPANDD Z15, Z2, Z4
+	VMAXPS Z4, Z3, Z3
+	VEXTRACTF64X4 $1, Z3, Y4
+	VMAXPS Y4, Y3, Y3
+	VEXTRACTF128 $1, Y3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0x4e, X3, X4
+	VMAXPS X4, X3, X3
+	VPERMILPS $0xb1, X3, X4
+	VMAXPS X4, X3, X3
+	VDIVSS X11, X3, X3
+	VCVTPS2PH $0, X3, X4
+	VCVTPH2PS X4, X4
+	VMOVSS X4, (R9)(R10*4)
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X3
+	JEQ qx_zero
+	VDIVSS X3, X13, X3
+	VBROADCASTSS X3, Z3
+	JMP qx_scaled
+qx_zero:
+	VXORPS Z3, Z3, Z3
+qx_scaled:
+	VMULPS Z3, Z1, Z1
+	VMULPS Z3, Z2, Z2
+	VRNDSCALEPS $3, Z1, Z4
+	VSUBPS Z4, Z1, Z5
+	VPANDD Z15, Z5, Z5
+	VCMPPS $0x1d, Z12, Z5, K1
+	VPANDD Z14, Z1, Z6
+	VPORD Z13, Z6, Z6
+	VADDPS Z6, Z4, K1, Z4
+	VRNDSCALEPS $3, Z2, Z7
+	VSUBPS Z7, Z2, Z5
+	VPANDD Z15, Z5, Z5
+	VCMPPS $0x1d, Z12, Z5, K2
+	VPANDD Z14, Z2, Z6
+	VPORD Z13, Z6, Z6
+	VADDPS Z6, Z7, K2, Z7
+	VCVTTPS2DQ Z4, Z4
+	VCVTTPS2DQ Z7, Z7
+	VPMOVDB Z4, X4
+	VPMOVDB Z7, X7
+	// lane of block R10: (R10/16)·512 + 4·(R10%16)
+	MOVQ R10, AX
+	SHRQ $4, AX
+	SHLQ $9, AX
+	MOVQ R10, BX
+	ANDQ $15, BX
+	LEAQ (AX)(BX*4), AX
+	ADDQ DI, AX
+	VMOVD X4, (AX)
+	VPEXTRD $1, X4, 128(AX)
+	VPEXTRD $2, X4, 256(AX)
+	VPEXTRD $3, X4, 384(AX)
+	VMOVD X7, 64(AX)
+	VPEXTRD $1, X7, 192(AX)
+	VPEXTRD $2, X7, 320(AX)
+	VPEXTRD $3, X7, 448(AX)
+	ADDQ $128, SI
+	INCQ R10
+	CMPQ R10, CX
+	JLT qx_loop
+
+qx_corr:
+	MOVQ qs+16(FP), DI
+	MOVQ corr+32(FP), R11
+	SHRQ $4, CX
+	MOVL negOff+40(FP), AX
+	VPBROADCASTD AX, Z10
+	MOVL $0x01010101, AX
+	VPBROADCASTD AX, Z9
+	TESTQ CX, CX
+	JZ qx_done
+qx_corrloop:
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPDPBUSD (DI), Z9, Z1
+	VPDPBUSD 64(DI), Z9, Z2
+	VPDPBUSD 128(DI), Z9, Z1
+	VPDPBUSD 192(DI), Z9, Z2
+	VPDPBUSD 256(DI), Z9, Z1
+	VPDPBUSD 320(DI), Z9, Z2
+	VPDPBUSD 384(DI), Z9, Z1
+	VPDPBUSD 448(DI), Z9, Z2
+	VPADDD Z2, Z1, Z1
+	VPMULLD Z10, Z1, Z1
+	VMOVDQU32 Z1, (R11)
+	ADDQ $512, DI
+	ADDQ $64, R11
+	DECQ CX
+	JNZ qx_corrloop
+qx_done:
+	VZEROUPPER
+	RET
