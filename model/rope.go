@@ -138,12 +138,15 @@ func newRope(c *Config, theta float64, sc RopeScaling, freqs []float32) (*rope, 
 				attn = math.Sqrt(1 + math.Log(factor)/math.Log(float64(orig)))
 			}
 		}
-		base := baseInvFreq(theta, dim)
 		scaled := func(f []float64) []float32 {
 			out := make([]float32, dim/2)
 			for i := range out {
-				// 1 / (factor · base^(2i/d)), computed as transformers does.
-				out[i] = 1 / (float32(f[i]) * (1 / base[i]))
+				// 1 / (factor · base^(2i/d)) in float32, as transformers does.
+				// The power is taken directly: inverting the inverse frequency
+				// again is off by an ulp for some pairs, which shows in the
+				// logits at 16K+ positions.
+				pow := float32(math.Pow(theta, float64(float32(2*i)/float32(dim))))
+				out[i] = 1 / (float32(f[i]) * pow)
 			}
 			return out
 		}

@@ -33,10 +33,21 @@ import (
 const (
 	tfLongChunk        = 2048
 	tfLongDefaultLimit = 16384
-	// tfLongTolerance bounds |logit difference| at every checked position;
-	// see testdata/transformers/README.md for the measured differences.
-	tfLongTolerance = 1e-4
 )
+
+// tfLongTolerance bounds |logit difference| at position pos. Up to 16K it is
+// the 1e-4 of the short fixtures. Beyond, both sides sum softmax weights and
+// values over 32K–64K keys in float32, and the differences grow with it: the
+// linear-scaled model, whose frequencies are bit-identical on both sides,
+// differs by 1.0e-4 at position 65535 and LongRoPE (whose long frequencies
+// transformers computes on the GPU) by 1.7e-4; see
+// testdata/transformers/README.md for every measured difference.
+func tfLongTolerance(pos int) float64 {
+	if pos < 16384 {
+		return 1e-4
+	}
+	return 3e-4
+}
 
 func TestTransformersLong(t *testing.T) {
 	if testing.Short() {
@@ -112,9 +123,10 @@ func TestTransformersLong(t *testing.T) {
 					continue
 				}
 				d, at := maxAbsDiff(got[int(p)], want[i*v:(i+1)*v])
-				t.Logf("%s: position %d: max |logit diff| %.3g", name, p, d)
-				if d > tfLongTolerance {
-					t.Errorf("position %d: max |diff| %.3g at token %d (tolerance %.g)", p, d, at, tfLongTolerance)
+				tol := tfLongTolerance(int(p))
+				t.Logf("%s: position %d: max |logit diff| %.3g (tolerance %.g)", name, p, d, tol)
+				if d > tol {
+					t.Errorf("position %d: max |diff| %.3g at token %d (tolerance %.g)", p, d, at, tol)
 				}
 			}
 		})
