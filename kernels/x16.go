@@ -22,9 +22,11 @@ import (
 //   - Q4_0 rows: 256 bytes per super group, part m (0..3) is 64 bytes whose
 //     lane i is bytes 4m..4m+3 of block i's quants as the file stores them
 //     (low nibbles: values 4m.., vector u = 2m; high nibbles: values
-//     16+4m.., vector u = 2m+1); then the rows' fp16 block scales in order;
+//     16+4m.., vector u = 2m+1);
 //   - Q8_0 rows: 512 bytes per super group, vector u as above, each quant
-//     stored as q+128 (an unsigned byte); then the fp16 block scales;
+//     stored as q+128 (an unsigned byte);
+//   - both put the row's fp16 block scales first, so a row is read front to
+//     back in one stream (scales at the end cost a cache miss per row);
 //   - activations: the Q8_0 quants of a token in the vector order above, the
 //     correction -off·Σq per block (off = 8 for Q4_0, 128 for Q8_0), and the
 //     block scales widened to float32.
@@ -112,7 +114,7 @@ func x16Scatter(dst, blk []byte, i int) {
 func packX16Row(t tensor.DType, dst, src []byte, nb int) {
 	switch t {
 	case tensor.Q4_0:
-		qs, ds := dst[:16*nb], dst[16*nb:]
+		ds, qs := dst[:2*nb], dst[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := src[18*i : 18*i+18]
 			ds[2*i], ds[2*i+1] = blk[0], blk[1]
@@ -122,7 +124,7 @@ func packX16Row(t tensor.DType, dst, src []byte, nb int) {
 			}
 		}
 	case tensor.Q8_0:
-		qs, ds := dst[:32*nb], dst[32*nb:]
+		ds, qs := dst[:2*nb], dst[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := src[34*i : 34*i+34]
 			ds[2*i], ds[2*i+1] = blk[0], blk[1]
@@ -141,11 +143,7 @@ func packX16Row(t tensor.DType, dst, src []byte, nb int) {
 // one token of x16 activations; the assembly kernels compute the same
 // integer sums.
 func dotX16Go(t tensor.DType, w []byte, qs []byte, corr []int32, d []float32, nb int) float32 {
-	qsz := 16
-	if t == tensor.Q8_0 {
-		qsz = 32
-	}
-	wq, ws := w[:qsz*nb], w[qsz*nb:]
+	ws, wq := w[:2*nb], w[2*nb:]
 	var sum float32
 	for g := 0; g < nb/16; g++ {
 		for i := 0; i < 16; i++ {
@@ -177,11 +175,7 @@ func dotX16Go(t tensor.DType, w []byte, qs []byte, corr []int32, d []float32, nb
 // dequantX16Row widens one x16 row of nb blocks into dst with the values of
 // tensor.Dequantize for the file layout.
 func dequantX16Row(t tensor.DType, dst []float32, row []byte, nb int) {
-	qsz := 16
-	if t == tensor.Q8_0 {
-		qsz = 32
-	}
-	wq, ws := row[:qsz*nb], row[qsz*nb:]
+	ws, wq := row[:2*nb], row[2*nb:]
 	for i := 0; i < nb; i++ {
 		d := tensor.F16ToF32(le16(ws[2*i:]))
 		out := dst[32*i : 32*i+32]

@@ -1,7 +1,8 @@
 #include "textflag.h"
 
 // Kernels for the x16 layout (see x16.go). Registers shared by all:
-//   SI  weight quants of the current row, AX its fp16 block scales
+//   SI  weight quants of the current row, AX its fp16 block scales (which
+//       come first in the row, so that a row streams in order)
 //   DI  activation quants, R8 corrections, R9 activation scales (token 0)
 //   CX  super groups left in the row, BX rows left, DX output
 
@@ -75,7 +76,6 @@
 	VPXORD Z27, Z27, Z27
 
 #define X4ROWEND \
-	MOVQ AX, SI \
 	MOVQ ostride+72(FP), R14 \
 	XHSUM(Z24, Y24, X24, (DX)) \
 	XHSUM(Z25, Y25, X25, (DX)(R14*1)) \
@@ -86,7 +86,7 @@
 
 // func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
 // out[r] = row r · token, for nrows consecutive x16 Q4_0 rows of nsg super
-// groups each (a row is 288·nsg bytes: quants, then scales).
+// groups each (a row is 288·nsg bytes: scales, then quants).
 TEXT ·q4x16RowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ w+0(FP), SI
 	MOVQ nrows+8(FP), BX
@@ -95,14 +95,15 @@ TEXT ·q4x16RowsAVX512(SB), NOSPLIT, $0-56
 	MOVL $0x0f0f0f0f, R10
 	VPBROADCASTD R10, Z13
 	MOVQ R12, R14
-	SHLQ $8, R14
+	SHLQ $5, R14
 	TESTQ BX, BX
 	JZ q4rdone
 q4rrow:
 	MOVQ qs+24(FP), DI
 	MOVQ corr+32(FP), R8
 	MOVQ d+40(FP), R9
-	LEAQ (SI)(R14*1), AX
+	MOVQ SI, AX
+	ADDQ R14, SI
 	MOVQ R12, CX
 	VPXORD Z0, Z0, Z0
 q4rsg:
@@ -131,7 +132,6 @@ q4rsg:
 	JNZ q4rsg
 	XHSUM(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
-	MOVQ AX, SI
 	DECQ BX
 	JNZ q4rrow
 q4rdone:
@@ -146,14 +146,15 @@ TEXT ·q8x16RowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ nsg+16(FP), R12
 	MOVQ out+48(FP), DX
 	MOVQ R12, R14
-	SHLQ $9, R14
+	SHLQ $5, R14
 	TESTQ BX, BX
 	JZ q8rdone
 q8rrow:
 	MOVQ qs+24(FP), DI
 	MOVQ corr+32(FP), R8
 	MOVQ d+40(FP), R9
-	LEAQ (SI)(R14*1), AX
+	MOVQ SI, AX
+	ADDQ R14, SI
 	MOVQ R12, CX
 	VPXORD Z0, Z0, Z0
 q8rsg:
@@ -186,7 +187,6 @@ q8rsg:
 	JNZ q8rsg
 	XHSUM(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
-	MOVQ AX, SI
 	DECQ BX
 	JNZ q8rrow
 q8rdone:
@@ -202,8 +202,9 @@ TEXT ·q4x16RowsX4AVX512(SB), NOSPLIT, $0-80
 	JZ q4x4done
 q4x4row:
 	MOVQ nsg+16(FP), R14
-	SHLQ $8, R14
-	LEAQ (SI)(R14*1), AX
+	SHLQ $5, R14
+	MOVQ SI, AX
+	ADDQ R14, SI
 	X4ROWSTART
 q4x4sg:
 	VCVTPH2PS (AX), Z9
@@ -233,8 +234,9 @@ TEXT ·q8x16RowsX4AVX512(SB), NOSPLIT, $0-80
 	JZ q8x4done
 q8x4row:
 	MOVQ nsg+16(FP), R14
-	SHLQ $9, R14
-	LEAQ (SI)(R14*1), AX
+	SHLQ $5, R14
+	MOVQ SI, AX
+	ADDQ R14, SI
 	X4ROWSTART
 q8x4sg:
 	VCVTPH2PS (AX), Z9

@@ -76,7 +76,7 @@ func TestX16RoundTrip(t *testing.T) {
 func unpackX16Row(t tensor.DType, dst, src []byte, nb int) {
 	switch t {
 	case tensor.Q4_0:
-		qs, ds := src[:16*nb], src[16*nb:]
+		ds, qs := src[:2*nb], src[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := dst[18*i : 18*i+18]
 			blk[0], blk[1] = ds[2*i], ds[2*i+1]
@@ -86,7 +86,7 @@ func unpackX16Row(t tensor.DType, dst, src []byte, nb int) {
 			}
 		}
 	case tensor.Q8_0:
-		qs, ds := src[:32*nb], src[32*nb:]
+		ds, qs := src[:2*nb], src[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := dst[34*i : 34*i+34]
 			blk[0], blk[1] = ds[2*i], ds[2*i+1]
