@@ -122,6 +122,9 @@ type mmJob struct {
 	rowsG, quantTk func(i, thread int)
 	rowsV, quantV  func(i, thread int)
 	rowsX, quantX  func(i, thread int)
+	actFn          func(i, thread int)
+	act            Activation // GatedMul's arguments
+	actGate, actUp []float32
 	vdt            tensor.DType // activation type of the vec-dot path
 	xqBytes        int          // bytes of one quantized activation row
 }
@@ -135,6 +138,7 @@ func (p *Pool) bind() {
 	p.job.quantV = p.quantVecDot
 	p.job.rowsX = p.rowsX16
 	p.job.quantX = p.quantX16
+	p.job.actFn = p.actChunk
 }
 
 func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {

@@ -49,6 +49,49 @@ func Softmax(x []float32) {
 	}
 }
 
+// Activation names the gate activation of a gated feed-forward layer.
+type Activation uint8
+
+const (
+	SiLUAct     Activation = iota // silu(g) = g / (1 + e^-g)
+	GELUTanhAct                   // the tanh approximation of GELU
+)
+
+// GatedMul sets gate[i] = act(gate[i]) · up[i], spreading the work over p's
+// threads. It allocates nothing.
+func (p *Pool) GatedMul(a Activation, gate, up []float32) {
+	const chunk = 2048
+	up = up[:len(gate)]
+	if len(gate) <= chunk || p.threads == 1 {
+		gatedMul(a, gate, up)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := &p.job
+	j.act, j.actGate, j.actUp = a, gate, up
+	p.run((len(gate)+chunk-1)/chunk, j.actFn)
+	j.actGate, j.actUp = nil, nil
+}
+
+func (p *Pool) actChunk(i, _ int) {
+	const chunk = 2048
+	j := &p.job
+	hi := min((i+1)*chunk, len(j.actGate))
+	gatedMul(j.act, j.actGate[i*chunk:hi], j.actUp[i*chunk:hi])
+}
+
+func gatedMul(a Activation, gate, up []float32) {
+	if gatedActFast(a, gate, up) {
+		return
+	}
+	if a == GELUTanhAct {
+		GELUTanhMul(gate, up)
+	} else {
+		SiLUMul(gate, up)
+	}
+}
+
 // SiLUMul sets gate[i] = silu(gate[i]) · up[i], where silu(g) = g / (1 + e^-g).
 func SiLUMul(gate, up []float32) {
 	up = up[:len(gate)]

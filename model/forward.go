@@ -364,11 +364,11 @@ func (m *Model) ffnBlock(l int) {
 }
 
 func (m *Model) activate(gate, up []float32) {
+	a := kernels.SiLUAct
 	if m.Config.Act == GELUTanh {
-		geluTanhMul(gate, up)
-	} else {
-		siluMul(gate, up)
+		a = kernels.GELUTanhAct
 	}
+	m.pool.GatedMul(a, gate, up)
 }
 
 // moe routes each token to its top-k experts (softmax over all experts, then

@@ -57,22 +57,6 @@ func softcap(x []float32, c float32) {
 	}
 }
 
-// siluMul sets gate[i] = silu(gate[i]) · up[i].
-func siluMul(gate, up []float32) {
-	for i, g := range gate {
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-	}
-}
-
-// geluTanhMul sets gate[i] = gelu_tanh(gate[i]) · up[i].
-func geluTanhMul(gate, up []float32) {
-	const c = 0.7978845608028654 // √(2/π)
-	for i, g := range gate {
-		x := float64(g)
-		gate[i] = float32(0.5*x*(1+math.Tanh(c*(x+0.044715*x*x*x)))) * up[i]
-	}
-}
-
 // addScaled sets dst[i] += s·src[i].
 func addScaled(dst, src []float32, s float32) {
 	if s == 1 {
