@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -106,9 +107,17 @@ func packX16(w *tensor.Tensor) *tensor.Tensor {
 	nb := w.Cols() / 32
 	rb := len(w.Data) / rows
 	data := make([]byte, len(w.Data))
-	for r := 0; r < rows; r++ {
-		packX16Row(w.Type, data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
+	// Loading is the only time this runs: spread big weights over the CPUs.
+	parts := min(runtime.NumCPU(), max(1, len(data)>>22))
+	var wg sync.WaitGroup
+	for k := 0; k < parts; k++ {
+		wg.Go(func() {
+			for r := k * rows / parts; r < (k+1)*rows/parts; r++ {
+				packX16Row(w.Type, data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
+			}
+		})
 	}
+	wg.Wait()
 	registerPacked(data, x16)
 	return &tensor.Tensor{Name: w.Name, Type: w.Type, Shape: slices.Clone(w.Shape), Data: data}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"math"
 
 	"github.com/nuri-ai/nuri/tensor"
@@ -110,30 +111,30 @@ func x16Scatter(dst, blk []byte, i int) {
 }
 
 // packX16Row rewrites one Q4_0 or Q8_0 row of nb blocks (nb%16 == 0) from
-// the file layout (src) into the x16 layout (dst, same length).
+// the file layout (src) into the x16 layout (dst, same length). It moves
+// whole 4-byte words: every word of a block's quants lands in one lane.
 func packX16Row(t tensor.DType, dst, src []byte, nb int) {
+	ds := dst[:2*nb]
+	qs := dst[2*nb:]
 	switch t {
 	case tensor.Q4_0:
-		ds, qs := dst[:2*nb], dst[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := src[18*i : 18*i+18]
 			ds[2*i], ds[2*i+1] = blk[0], blk[1]
-			base, lane := (i/16)*256, 4*(i%16)
+			at := (i/16)*256 + 4*(i%16)
 			for m := 0; m < 4; m++ {
-				copy(qs[base+64*m+lane:base+64*m+lane+4], blk[2+4*m:2+4*m+4])
+				copy(qs[at+64*m:at+64*m+4], blk[2+4*m:2+4*m+4])
 			}
 		}
 	case tensor.Q8_0:
-		ds, qs := dst[:2*nb], dst[2*nb:]
 		for i := 0; i < nb; i++ {
 			blk := src[34*i : 34*i+34]
 			ds[2*i], ds[2*i+1] = blk[0], blk[1]
-			base, lane := (i/16)*x16Group, 4*(i%16)
+			at := (i/16)*x16Group + 4*(i%16)
 			for u := 0; u < 8; u++ {
-				e := x16Offset(u)
-				for j := 0; j < 4; j++ {
-					qs[base+64*u+lane+j] = blk[2+e+j] ^ 0x80
-				}
+				e := 2 + x16Offset(u)
+				w := binary.LittleEndian.Uint32(blk[e:e+4]) ^ 0x80808080
+				binary.LittleEndian.PutUint32(qs[at+64*u:at+64*u+4], w)
 			}
 		}
 	}
