@@ -14,3 +14,9 @@ func mapFile(path string) ([]byte, func() error, error) {
 	}
 	return data, release, nil
 }
+
+// DropPages releases the resident pages of b, a slice of this file's
+// tensor data that the caller no longer reads (for example a weight it has
+// repacked into memory of its own). Reading b again is still valid: the
+// pages come back from the file.
+func (f *File) DropPages(b []byte) { mmap.Drop(f.data, b) }

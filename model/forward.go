@@ -20,6 +20,10 @@ type Model struct {
 	ropeGlobal        *rope
 	ropeLocal         *rope // sliding-window layers; == ropeGlobal when they share
 
+	// dropPages, when the weights come from a file mapping, releases the
+	// resident pages of file bytes the model no longer reads.
+	dropPages func([]byte)
+
 	closers []io.Closer
 	pool    *kernels.Pool
 	ownPool bool
@@ -94,22 +98,30 @@ func (m *Model) init() error {
 // layout (an untied token embedding, only read row by row, keeps its file
 // layout).
 func (m *Model) prepareWeights() {
+	// prep repacks one weight; its file bytes are no longer read.
+	prep := func(t *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) *tensor.Tensor {
+		p := f(t)
+		if p != t && m.dropPages != nil {
+			m.dropPages(t.Data)
+		}
+		return p
+	}
 	if m.output != m.tokenEmbd {
-		m.output = kernels.Prepare(m.output)
+		m.output = prep(m.output, kernels.Prepare)
 	} else {
 		// Tied: one copy serves the lookups (DequantizeRow reads every
 		// layout PrepareEmbedding makes) and the output projection.
-		m.tokenEmbd = kernels.PrepareEmbedding(m.tokenEmbd)
+		m.tokenEmbd = prep(m.tokenEmbd, kernels.PrepareEmbedding)
 		m.output = m.tokenEmbd
 	}
 	for i := range m.layers {
 		w := &m.layers[i]
 		for _, t := range []**tensor.Tensor{&w.q, &w.k, &w.v, &w.o, &w.qkv, &w.gate, &w.up, &w.down, &w.gateUp, &w.router} {
-			*t = kernels.Prepare(*t)
+			*t = prep(*t, kernels.Prepare)
 		}
 		for _, ts := range [][]*tensor.Tensor{w.expGate, w.expUp, w.expDown} {
 			for e := range ts {
-				ts[e] = kernels.Prepare(ts[e])
+				ts[e] = prep(ts[e], kernels.Prepare)
 			}
 		}
 	}

@@ -32,6 +32,10 @@ type tensorSource interface {
 
 type ggufSource struct{ f *gguf.File }
 
+// dropPages releases the resident pages of file bytes the model stopped
+// reading (weights repacked into memory of their own).
+func (s ggufSource) dropPages(b []byte) { s.f.DropPages(b) }
+
 func (s ggufSource) tensor(name string) (*tensor.Tensor, bool) {
 	t, err := s.f.Tensor(name)
 	if err != nil {
@@ -173,6 +177,9 @@ type layerWeights struct {
 func build(c Config, src tensorSource, name string, format Format) (*Model, error) {
 	b := &builder{src: src, name: name, c: &c}
 	mod := &Model{Config: c, Format: format}
+	if d, ok := src.(interface{ dropPages([]byte) }); ok {
+		mod.dropPages = d.dropPages
+	}
 	mod.tokenEmbd = b.matrix("token_embd.weight", c.VocabSize, c.Hidden)
 	mod.outputNorm = b.vector("output_norm.weight", c.Hidden, true)
 	if _, ok := src.tensor("output.weight"); ok {
