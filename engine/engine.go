@@ -128,11 +128,6 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Engine, error) 
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if pool.Groups() > 1 {
-		// Swapping copies the first group's blocks only: a pool split by
-		// attention window preempts by recompute.
-		cfg.SwapSpace = 0
-	}
 	e := &Engine{
 		m: m, tok: tok, cfg: cfg, ctxLen: cfg.Context, pool: pool, vocab: c.VocabSize,
 		wake: make(chan struct{}, 1), abort: make(chan struct{}), done: make(chan struct{}),

@@ -13,13 +13,12 @@ func (e *Engine) swapOut(s *seq) bool {
 		return false
 	}
 	bs := e.pool.BlockSize()
-	keep := (s.computed + bs - 1) / bs
-	need := int64(min(keep, len(e.pool.Table(s.slot)))) * e.pool.BlockBytes()
-	if e.swapped+need > e.cfg.SwapSpace {
+	// Blocks reserved beyond what was computed hold nothing yet (and the
+	// caller releases them all when this reports false).
+	e.pool.Truncate(s.slot, (s.computed+bs-1)/bs)
+	if e.swapped+e.pool.SwapBytes(s.slot) > e.cfg.SwapSpace {
 		return false
 	}
-	// Blocks reserved beyond what was computed hold nothing yet.
-	e.pool.Truncate(s.slot, keep)
 	h, err := e.pool.SwapOut(s.slot)
 	if err != nil {
 		return false
@@ -38,10 +37,13 @@ func (e *Engine) swapOut(s *seq) bool {
 // It reports false when the pool cannot take it yet (keeping one free block
 // per running sequence, as admissions do).
 func (e *Engine) admitSwapped(s *seq, slot int, budget *int) bool {
+	// The swapped blocks come back first; then the tables grow by entries
+	// that every group must supply, keeping one free block per running
+	// sequence. A windowed group takes back only the blocks it held.
 	bs := e.pool.BlockSize()
-	free := e.pool.Available() - len(e.running)
-	n := min(len(s.tokens)-s.computed, *budget, free*bs-s.computed)
-	if n <= 0 {
+	room := e.pool.SwapInRoom(s.swapped) - len(e.running)
+	n := min(len(s.tokens)-s.computed, *budget, (s.swapped.Blocks()+room)*bs-s.computed)
+	if room < 0 || n <= 0 {
 		return false
 	}
 	if err := e.pool.SwapIn(slot, s.swapped); err != nil {
