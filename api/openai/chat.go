@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -318,30 +317,6 @@ func finishReason(s string) string {
 	return s
 }
 
-// submitAll starts n sequences; on failure the started ones are cancelled.
-func submitAll(ctx context.Context, b backend.Backend, m *backend.Model, prompt []int32, o *backend.Options, n int) ([]<-chan engine.Event, context.CancelFunc, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	chans := make([]<-chan engine.Event, 0, n)
-	for i := 0; i < n; i++ {
-		req, err := m.NewRequest(b, prompt, o, i)
-		if err == nil {
-			var ch <-chan engine.Event
-			ch, err = m.Submit(ctx, req)
-			if err == nil {
-				chans = append(chans, ch)
-				continue
-			}
-		}
-		cancel()
-		for _, ch := range chans {
-			for range ch {
-			}
-		}
-		return nil, nil, err
-	}
-	return chans, cancel, nil
-}
-
 const fingerprint = "fp_nuri"
 
 func (a *API) chatCompletions(w http.ResponseWriter, r *http.Request) {
@@ -377,9 +352,8 @@ func (a *API) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	chans, cancel, err := submitAll(r.Context(), a.b, m, prompt, o, n)
+	chans, cancel, err := m.StartN(a.b, r, endpoint, prompt, o, n)
 	if err != nil {
-		a.record(r, endpoint, m.Name, nil, true)
 		WriteError(w, err)
 		return
 	}

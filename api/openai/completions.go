@@ -152,9 +152,8 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	chans, cancel, err := submitAll(r.Context(), a.b, m, prompt, &o, n)
+	chans, cancel, err := m.StartN(a.b, r, endpoint, prompt, &o, n)
 	if err != nil {
-		a.record(r, endpoint, m.Name, nil, true)
 		WriteError(w, err)
 		return
 	}

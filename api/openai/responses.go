@@ -231,13 +231,11 @@ func (a *API) responses(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	chans, cancel, err := submitAll(r.Context(), a.b, m, prompt, o, 1)
+	ch, err := m.Start(a.b, r, endpoint, prompt, o)
 	if err != nil {
-		a.record(r, endpoint, m.Name, nil, true)
 		WriteError(w, err)
 		return
 	}
-	defer cancel()
 	resp := responseObject{ID: backend.NewID("resp_"), Object: "response", CreatedAt: now(), Status: "in_progress", Model: m.Name,
 		Output: []outputItem{}, ParallelToolCalls: o.Parallel, ToolChoice: "auto", Tools: []any{},
 		Temperature: o.Sampling.Temperature, TopP: o.Sampling.TopP, Metadata: map[string]any{}}
@@ -245,10 +243,10 @@ func (a *API) responses(w http.ResponseWriter, r *http.Request) {
 		resp.Instructions = &req.Instructions
 	}
 	if req.Stream {
-		a.streamResponse(w, r, m, o, chans[0], resp)
+		a.streamResponse(w, r, m, o, ch, resp)
 		return
 	}
-	res, err := backend.Collect(chans[0])
+	res, err := backend.Collect(ch)
 	if err != nil {
 		a.record(r, endpoint, m.Name, []engine.Usage{res.Usage}, true)
 		WriteError(w, err)

@@ -148,16 +148,53 @@ func (m *Model) CheckContext(promptTokens, maxTokens int) error {
 // Start builds the engine request for prompt and submits it. A submission the
 // engine refuses is recorded as a failed request of endpoint.
 func (m *Model) Start(b Backend, r *http.Request, endpoint string, prompt []int32, o *Options) (<-chan engine.Event, error) {
-	er, err := m.NewRequest(b, prompt, o, 0)
+	chans, err := m.start(r.Context(), b, r, endpoint, prompt, o, 1)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := m.Submit(r.Context(), er)
+	return chans[0], nil
+}
+
+// StartN is Start for n choices of one prompt: n engine requests, the i-th
+// with its sampling seed moved on by i so that seeded choices differ, all
+// under a context of their own that cancel ends (the caller calls it when
+// done with the streams). When a request cannot be built or is refused,
+// the ones already started are cancelled and drained, and only the error is
+// returned; a refusal is recorded as a failed request of endpoint.
+func (m *Model) StartN(b Backend, r *http.Request, endpoint string, prompt []int32, o *Options, n int) (chans []<-chan engine.Event, cancel context.CancelFunc, err error) {
+	ctx, cancel := context.WithCancel(r.Context())
+	chans, err = m.start(ctx, b, r, endpoint, prompt, o, n)
 	if err != nil {
-		b.Record(r, Record{Endpoint: endpoint, Model: m.Name, Failed: true})
-		return nil, err
+		cancel()
+		for _, ch := range chans {
+			for range ch {
+			}
+		}
+		return nil, nil, err
 	}
-	return ch, nil
+	return chans, cancel, nil
+}
+
+// start submits n requests under ctx. On failure it returns the error
+// with the streams started before it, for the caller to cancel and drain.
+func (m *Model) start(ctx context.Context, b Backend, r *http.Request, endpoint string, prompt []int32, o *Options, n int) ([]<-chan engine.Event, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("model %s: %d choices requested", m.Name, n)
+	}
+	chans := make([]<-chan engine.Event, 0, n)
+	for i := range n {
+		er, err := m.NewRequest(b, prompt, o, i)
+		if err == nil {
+			var ch <-chan engine.Event
+			if ch, err = m.Submit(ctx, er); err == nil {
+				chans = append(chans, ch)
+				continue
+			}
+			b.Record(r, Record{Endpoint: endpoint, Model: m.Name, Failed: true})
+		}
+		return chans, err
+	}
+	return chans, nil
 }
 
 // Submit checks the request against the context, adds the tokenizer's end
