@@ -89,7 +89,7 @@ func TestGatedMul(t *testing.T) {
 			g[i] = float32(rng.NormFloat64() * 4)
 			u[i] = float32(rng.NormFloat64())
 		}
-		special := []float32{0, -0.0, 1e-30, -1e-30, 88, -88, 100, -100, 1e30, -1e30, 20, -20}
+		special := []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 88, -88, 100, -100, 1e30, -1e30, 20, -20}
 		for i := 0; i < len(special) && i < n; i++ {
 			g[i] = special[i]
 		}
