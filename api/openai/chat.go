@@ -12,18 +12,10 @@ import (
 )
 
 type chatRequest struct {
-	Model         string        `json:"model"`
-	Messages      []chatMessage `json:"messages"`
-	Stream        bool          `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	N    *int            `json:"n"`
-	Stop json.RawMessage `json:"stop"`
-	samplingFields
+	requestFields
+	Messages            []chatMessage      `json:"messages"`
 	Logprobs            bool               `json:"logprobs"`
 	TopLogprobs         *int               `json:"top_logprobs"`
-	MaxTokens           *int               `json:"max_tokens"`
 	MaxCompletionTokens *int               `json:"max_completion_tokens"`
 	ResponseFormat      *responseFormat    `json:"response_format"`
 	Tools               []backend.Tool     `json:"tools"`
@@ -31,8 +23,6 @@ type chatRequest struct {
 	ParallelToolCalls   *bool              `json:"parallel_tool_calls"`
 	ChatTemplateKwargs  map[string]any     `json:"chat_template_kwargs"`
 	Functions           []backend.Function `json:"functions"`
-	// IgnoreEOS (an extension) generates past the end token up to max_tokens.
-	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 type responseFormat struct {
@@ -169,21 +159,14 @@ func toolChoice(raw json.RawMessage) (backend.ToolChoice, error) {
 }
 
 func (req *chatRequest) options() (*backend.Options, int, error) {
-	var o backend.Options
-	var err error
-	if o.Sampling, err = req.params(); err != nil {
-		return nil, 0, err
-	}
-	if o.Stop, err = stopList(req.Stop); err != nil {
+	o, err := req.common(0)
+	if err != nil {
 		return nil, 0, err
 	}
 	if req.MaxCompletionTokens != nil {
 		o.MaxTokens = *req.MaxCompletionTokens
-	} else if req.MaxTokens != nil {
-		o.MaxTokens = *req.MaxTokens
 	}
 	o.Logprobs = req.Logprobs
-	o.IgnoreEOS = req.IgnoreEOS
 	if req.TopLogprobs != nil {
 		if !req.Logprobs {
 			return nil, 0, backend.BadRequest("top_logprobs", "top_logprobs needs logprobs set to true")
@@ -215,12 +198,9 @@ func (req *chatRequest) options() (*backend.Options, int, error) {
 	if err := o.Validate(); err != nil {
 		return nil, 0, err
 	}
-	n := 1
-	if req.N != nil {
-		n = *req.N
-	}
-	if n < 1 || n > 16 {
-		return nil, 0, backend.BadRequest("n", "n must be between 1 and 16, got %d", n)
+	n, err := req.choices()
+	if err != nil {
+		return nil, 0, err
 	}
 	return &o, n, nil
 }
@@ -360,8 +340,7 @@ func (a *API) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	id := backend.NewID("chatcmpl-")
 	if req.Stream {
-		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		a.streamChat(w, r, m, o, chans, id, includeUsage)
+		a.streamChat(w, r, m, o, chans, id, req.includeUsage())
 		return
 	}
 	resp := chatResponse{ID: id, Object: "chat.completion", Created: now(), Model: m.Name, SystemFingerprint: fingerprint}

@@ -10,22 +10,12 @@ import (
 )
 
 type completionRequest struct {
-	Model         string          `json:"model"`
-	Prompt        json.RawMessage `json:"prompt"`
-	Stream        bool            `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	N    *int            `json:"n"`
-	Stop json.RawMessage `json:"stop"`
-	samplingFields
-	MaxTokens *int   `json:"max_tokens"`
-	Logprobs  *int   `json:"logprobs"`
-	Echo      bool   `json:"echo"`
-	Suffix    string `json:"suffix"`
-	BestOf    *int   `json:"best_of"`
-	// IgnoreEOS (an extension) generates past the end token up to max_tokens.
-	IgnoreEOS bool `json:"ignore_eos"`
+	requestFields
+	Prompt   json.RawMessage `json:"prompt"`
+	Logprobs *int            `json:"logprobs"`
+	Echo     bool            `json:"echo"`
+	Suffix   string          `json:"suffix"`
+	BestOf   *int            `json:"best_of"`
 }
 
 // prompt reads the prompt: a string, a list of one string, or token ids.
@@ -107,24 +97,14 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, backend.BadRequest("model", "model is required"))
 		return
 	}
-	var o backend.Options
-	var err error
-	if o.Sampling, err = req.params(); err != nil {
+	o, err := req.common(16) // OpenAI's default for this endpoint
+	if err != nil {
 		WriteError(w, err)
 		return
-	}
-	if o.Stop, err = stopList(req.Stop); err != nil {
-		WriteError(w, err)
-		return
-	}
-	o.MaxTokens = 16 // OpenAI's default for this endpoint
-	if req.MaxTokens != nil {
-		o.MaxTokens = *req.MaxTokens
 	}
 	if req.Logprobs != nil {
 		o.Logprobs, o.TopLogprobs = true, *req.Logprobs
 	}
-	o.IgnoreEOS = req.IgnoreEOS
 	if req.Suffix != "" {
 		WriteError(w, backend.BadRequest("suffix", "suffix (fill-in-the-middle) is not supported"))
 		return
@@ -133,12 +113,9 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	n := 1
-	if req.N != nil {
-		n = *req.N
-	}
-	if n < 1 || n > 16 {
-		WriteError(w, backend.BadRequest("n", "n must be between 1 and 16, got %d", n))
+	n, err := req.choices()
+	if err != nil {
+		WriteError(w, err)
 		return
 	}
 	m, release, err := a.b.Acquire(r.Context(), req.Model, nil)
@@ -202,7 +179,7 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) {
 			c.Choices = []completionChoice{ch}
 			_ = sse.Send("", c)
 		}
-		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage && !failed {
+		if req.includeUsage() && !failed {
 			c := base
 			c.Choices = []completionChoice{}
 			u := toUsage(usages)

@@ -106,6 +106,59 @@ func stopList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
+// requestFields are the fields that chat and text completion requests
+// share: the model, streaming, the number of choices, stop sequences, the
+// token limit, sampling and the ignore_eos extension.
+type requestFields struct {
+	Model         string `json:"model"`
+	Stream        bool   `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	N         *int            `json:"n"`
+	Stop      json.RawMessage `json:"stop"`
+	MaxTokens *int            `json:"max_tokens"`
+	samplingFields
+	// IgnoreEOS (an extension) generates past the end token up to max_tokens.
+	IgnoreEOS bool `json:"ignore_eos"`
+}
+
+// common reads the shared generation options: sampling, stop sequences,
+// max_tokens (defaultMax when not given) and ignore_eos.
+func (f *requestFields) common(defaultMax int) (backend.Options, error) {
+	var o backend.Options
+	var err error
+	if o.Sampling, err = f.params(); err != nil {
+		return o, err
+	}
+	if o.Stop, err = stopList(f.Stop); err != nil {
+		return o, err
+	}
+	o.MaxTokens = defaultMax
+	if f.MaxTokens != nil {
+		o.MaxTokens = *f.MaxTokens
+	}
+	o.IgnoreEOS = f.IgnoreEOS
+	return o, nil
+}
+
+// choices is n, 1 when not given; more than 16 is refused.
+func (f *requestFields) choices() (int, error) {
+	n := 1
+	if f.N != nil {
+		n = *f.N
+	}
+	if n < 1 || n > 16 {
+		return 0, backend.BadRequest("n", "n must be between 1 and 16, got %d", n)
+	}
+	return n, nil
+}
+
+// includeUsage says whether a stream ends with a usage chunk.
+func (f *requestFields) includeUsage() bool {
+	return f.StreamOptions != nil && f.StreamOptions.IncludeUsage
+}
+
 // samplingFields are the sampling parameters the OpenAI endpoints share
 // (plus the common extensions top_k, min_p and repetition_penalty).
 type samplingFields struct {

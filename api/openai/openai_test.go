@@ -2,6 +2,10 @@ package openai
 
 import (
 	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nuri-ai/nuri/server/backend"
@@ -96,6 +100,86 @@ func TestChatRequestConversion(t *testing.T) {
 		}
 		if _, _, err := r.options(); err == nil {
 			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// TestSharedRequestFields: chat and text completion requests decode the
+// fields they share (requestFields) the same way, every one of them, and
+// name the same field when its JSON type is wrong.
+func TestSharedRequestFields(t *testing.T) {
+	body := `{"model": "m", "stream": true, "stream_options": {"include_usage": true}, "n": 3,
+		"stop": ["a", "b"], "max_tokens": 7, "temperature": 0.5, "top_p": 0.9, "top_k": 4,
+		"min_p": 0.05, "frequency_penalty": 0.1, "presence_penalty": 0.2, "repetition_penalty": 1.1,
+		"seed": 42, "ignore_eos": true, "user": "u1"}`
+	var chat chatRequest
+	var cmpl completionRequest
+	if err := json.Unmarshal([]byte(body), &chat); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(body), &cmpl); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(chat.requestFields, cmpl.requestFields) {
+		t.Fatalf("chat decoded %+v, completion %+v", chat.requestFields, cmpl.requestFields)
+	}
+	// Every shared field was set by the body: none is left at its zero
+	// value (a field missing from the body above would pass unnoticed).
+	var zeros []string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if f.Anonymous {
+				walk(v.Field(i))
+			} else if v.Field(i).IsZero() {
+				zeros = append(zeros, f.Name)
+			}
+		}
+	}
+	walk(reflect.ValueOf(chat.requestFields))
+	if len(zeros) > 0 {
+		t.Errorf("fields not set by the test body: %v", zeros)
+	}
+	co, err := chat.common(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := cmpl.common(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(co, po) || co.MaxTokens != 7 || !co.IgnoreEOS || co.Sampling.Seed != 42 || len(co.Stop) != 2 {
+		t.Errorf("options: chat %+v, completion %+v", co, po)
+	}
+	if n, err := chat.choices(); n != 3 || err != nil || !chat.includeUsage() {
+		t.Errorf("choices %d, %v; include usage %v", n, err, chat.includeUsage())
+	}
+	// Defaults: max_tokens unset is 0 for chat (no limit) and 16 for text
+	// completions; n unset is 1.
+	var bare requestFields
+	if o, _ := bare.common(16); o.MaxTokens != 16 {
+		t.Errorf("default max tokens %d", o.MaxTokens)
+	}
+	if n, err := bare.choices(); n != 1 || err != nil || bare.includeUsage() {
+		t.Errorf("default choices %d, %v", n, err)
+	}
+	// A value of the wrong type names the field as the client wrote it
+	// (the error's param), not the Go struct it sits in.
+	for _, tc := range []struct{ body, field string }{
+		{`{"max_tokens": "x"}`, "max_tokens"},
+		{`{"stop": 3, "n": "2"}`, "n"},
+		{`{"stream_options": {"include_usage": 1}}`, "stream_options.include_usage"},
+		{`{"seed": 1.5}`, "seed"},
+	} {
+		decode := func(v any) error {
+			r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(tc.body))
+			return backend.DecodeJSON(httptest.NewRecorder(), r, v)
+		}
+		errChat, errCmpl := decode(new(chatRequest)), decode(new(completionRequest))
+		var a, b *backend.Error
+		if !errors.As(errChat, &a) || !errors.As(errCmpl, &b) || a.Param != tc.field || b.Param != tc.field || a.Message != b.Message {
+			t.Errorf("%s: chat error %v, completion error %v; want field %s", tc.body, errChat, errCmpl, tc.field)
 		}
 	}
 }

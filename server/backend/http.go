@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -36,11 +38,50 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		case errors.As(err, &se):
 			return BadRequest("", "the request body is not valid JSON (at byte %d): %v", se.Offset, err)
 		case errors.As(err, &te):
-			return BadRequest(te.Field, "field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+			field := jsonPath(reflect.TypeOf(v), te.Field)
+			return BadRequest(field, "field %q: expected %s, got JSON %s", field, te.Type, te.Value)
 		}
 		return BadRequest("", "invalid request body: %v", err)
 	}
 	return nil
+}
+
+// jsonPath turns the dotted field path of a decoding error into the
+// client's: encoding/json names embedded structs on the way by their Go
+// type names, which are no part of the JSON, so those are dropped.
+func jsonPath(t reflect.Type, path string) string {
+	if path == "" {
+		return path
+	}
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			t = nil
+			out = append(out, seg)
+			continue
+		}
+		next := reflect.Type(nil)
+		embedded := false
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" && f.Name == seg {
+				next, embedded = f.Type, true
+				break
+			}
+			if name == seg || name == "" && f.Name == seg {
+				next = f.Type
+			}
+		}
+		t = next
+		if !embedded {
+			out = append(out, seg)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 // WriteJSON writes v with status.
