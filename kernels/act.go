@@ -54,21 +54,9 @@ func (a *q8Act) quantizeToken(b int, x []float32, off int32) {
 		clear(qs[nb*32:])
 		clear(corr[nb*8:])
 	}
+	var blk [32]byte
 	for i := 0; i < nb; i++ {
-		// GGML's quantize_row_q8_0_ref: d = max|x|/127 rounded to fp16,
-		// q = round-half-away(x / d) computed as x * (1/d) in float32.
-		xb := x[32*i : 32*i+32]
-		// max|x| by comparing magnitude bits (monotonic for finite floats).
-		var amaxBits uint32
-		for _, v := range xb {
-			amaxBits = max(amaxBits, math.Float32bits(v)&^(1<<31))
-		}
-		dv := math.Float32frombits(amaxBits) / 127
-		var id float32
-		if dv != 0 {
-			id = 1 / dv
-		}
-		d[i] = tensor.F16ToF32(tensor.F32ToF16(dv))
+		d[i] = quantBlockQ8(x[32*i:32*i+32], &blk)
 		// Destination of elements 0..15 and 16..31 of this block.
 		lo, hi := qs[32*i:32*i+16], qs[32*i+16:32*i+32]
 		if a.interlv && (i%2 == 1 || i+1 < nb) {
@@ -76,16 +64,35 @@ func (a *q8Act) quantizeToken(b int, x []float32, off int32) {
 			k := (i & 1) * 16
 			lo, hi = qs[base+k:base+k+16], qs[base+32+k:base+32+k+16]
 		}
-		for j := 0; j < 16; j++ {
-			lo[j] = byte(roundAway(xb[j] * id))
-			hi[j] = byte(roundAway(xb[16+j] * id))
-		}
+		copy(lo, blk[:16])
+		copy(hi, blk[16:])
 	}
 	for k := 0; k < nb*8; k++ {
 		q := qs[4*k : 4*k+4]
 		s := int32(int8(q[0])) + int32(int8(q[1])) + int32(int8(q[2])) + int32(int8(q[3]))
 		corr[k] = -off * s
 	}
+}
+
+// quantBlockQ8 quantizes one block of 32 values as GGML's
+// quantize_row_q8_0_ref does (d = max|x|/127 rounded to fp16; q =
+// round-half-away(x · (1/d)) in float32 with the unrounded d) into q, and
+// returns the fp16-rounded scale.
+func quantBlockQ8(xb []float32, q *[32]byte) float32 {
+	// max|x| by comparing magnitude bits (monotonic for finite floats).
+	var amaxBits uint32
+	for _, v := range xb[:32] {
+		amaxBits = max(amaxBits, math.Float32bits(v)&^(1<<31))
+	}
+	dv := math.Float32frombits(amaxBits) / 127
+	var id float32
+	if dv != 0 {
+		id = 1 / dv
+	}
+	for j, v := range xb[:32] {
+		q[j] = byte(roundAway(v * id))
+	}
+	return tensor.F16ToF32(tensor.F32ToF16(dv))
 }
 
 // roundAway rounds to the nearest integer, halves away from zero (C's

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/nuri-ai/nuri/tensor"
 )
@@ -72,20 +71,7 @@ func (a *x16Act) quantizeToken(b int, x []float32) {
 	qs, corr, d := a.tok(b)
 	var blk [32]byte
 	for i := 0; i < a.nb; i++ {
-		xb := x[32*i : 32*i+32]
-		var amaxBits uint32
-		for _, v := range xb {
-			amaxBits = max(amaxBits, math.Float32bits(v)&^(1<<31))
-		}
-		dv := math.Float32frombits(amaxBits) / 127
-		var id float32
-		if dv != 0 {
-			id = 1 / dv
-		}
-		d[i] = tensor.F16ToF32(tensor.F32ToF16(dv))
-		for j, v := range xb {
-			blk[j] = byte(roundAway(v * id))
-		}
+		d[i] = quantBlockQ8(x[32*i:32*i+32], &blk)
 		corr[i] = -a.off * blockSum(blk[:])
 		x16Scatter(qs, blk[:], i)
 	}
