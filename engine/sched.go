@@ -299,14 +299,7 @@ func (e *Engine) schedule() {
 		s.scheduled = n
 		budget -= n
 		e.work = append(e.work, s)
-		// Keep running in arrival order.
-		j := len(e.running)
-		e.running = append(e.running, s)
-		for j > 0 && e.running[j-1].id > s.id {
-			e.running[j] = e.running[j-1]
-			j--
-		}
-		e.running[j] = s
+		e.addRunning(s)
 	}
 }
 
@@ -585,4 +578,15 @@ func (e *Engine) finish(s *seq, reason FinishReason, err error) {
 	}
 	s.out <- ev
 	close(s.out)
+}
+
+// addRunning adds s to the running sequences, which stay in arrival order.
+func (e *Engine) addRunning(s *seq) {
+	j := len(e.running)
+	e.running = append(e.running, s)
+	for j > 0 && e.running[j-1].id > s.id {
+		e.running[j] = e.running[j-1]
+		j--
+	}
+	e.running[j] = s
 }

@@ -60,14 +60,7 @@ func (e *Engine) admitSwapped(s *seq, slot int, budget *int) bool {
 	s.slot, s.scheduled = slot, n
 	*budget -= n
 	e.work = append(e.work, s)
-	// Keep running in arrival order.
-	j := len(e.running)
-	e.running = append(e.running, s)
-	for j > 0 && e.running[j-1].id > s.id {
-		e.running[j] = e.running[j-1]
-		j--
-	}
-	e.running[j] = s
+	e.addRunning(s)
 	return true
 }
 
