@@ -145,6 +145,9 @@ func dotQ8Ref(t tensor.DType, w, xq []byte) float32 {
 			return q6KDotAVX512(&w[0], &xq[0], len(w)/210)
 		}
 	}
+	if s, ok := dotMoreQ8(t, w, xq); ok {
+		return s
+	}
 	return tensor.DotQ8Ref(t, w, xq)
 }
 
@@ -225,7 +228,7 @@ func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 	case tensor.Q6_K:
 		q6KDotX4AVX512(&w[0], &xq[0], len(w)/210, xStride, out)
 	default:
-		return false
+		return dotMoreQ8x4(t, w, xq, xStride, out)
 	}
 	return true
 }

@@ -1,0 +1,277 @@
+#include "textflag.h"
+
+// Kernels for the GGML block formats beyond Q4_0/Q8_0/Q4_K/Q6_K, on
+// activations already quantized to tensor.VecDotType of the weight.
+
+// Per-lane sub-block numbers (VPERMD indices): lanes 0..7 of a VPDPBUSD
+// result cover the first 32 elements of a 64-element group, lanes 8..15
+// the second 32.
+DATA idxK5<>+0(SB)/8, $0x0000000000000000
+DATA idxK5<>+8(SB)/8, $0x0000000000000000
+DATA idxK5<>+16(SB)/8, $0x0000000000000000
+DATA idxK5<>+24(SB)/8, $0x0000000000000000
+DATA idxK5<>+32(SB)/8, $0x0000000100000001
+DATA idxK5<>+40(SB)/8, $0x0000000100000001
+DATA idxK5<>+48(SB)/8, $0x0000000100000001
+DATA idxK5<>+56(SB)/8, $0x0000000100000001
+DATA idxK5<>+64(SB)/8, $0x0000000200000002
+DATA idxK5<>+72(SB)/8, $0x0000000200000002
+DATA idxK5<>+80(SB)/8, $0x0000000200000002
+DATA idxK5<>+88(SB)/8, $0x0000000200000002
+DATA idxK5<>+96(SB)/8, $0x0000000300000003
+DATA idxK5<>+104(SB)/8, $0x0000000300000003
+DATA idxK5<>+112(SB)/8, $0x0000000300000003
+DATA idxK5<>+120(SB)/8, $0x0000000300000003
+DATA idxK5<>+128(SB)/8, $0x0000000400000004
+DATA idxK5<>+136(SB)/8, $0x0000000400000004
+DATA idxK5<>+144(SB)/8, $0x0000000400000004
+DATA idxK5<>+152(SB)/8, $0x0000000400000004
+DATA idxK5<>+160(SB)/8, $0x0000000500000005
+DATA idxK5<>+168(SB)/8, $0x0000000500000005
+DATA idxK5<>+176(SB)/8, $0x0000000500000005
+DATA idxK5<>+184(SB)/8, $0x0000000500000005
+DATA idxK5<>+192(SB)/8, $0x0000000600000006
+DATA idxK5<>+200(SB)/8, $0x0000000600000006
+DATA idxK5<>+208(SB)/8, $0x0000000600000006
+DATA idxK5<>+216(SB)/8, $0x0000000600000006
+DATA idxK5<>+224(SB)/8, $0x0000000700000007
+DATA idxK5<>+232(SB)/8, $0x0000000700000007
+DATA idxK5<>+240(SB)/8, $0x0000000700000007
+DATA idxK5<>+248(SB)/8, $0x0000000700000007
+GLOBL idxK5<>(SB), RODATA|NOPTR, $256
+
+// K5SCALES decodes the 8 six-bit scales and 8 six-bit mins of a Q4_K/Q5_K
+// block (12 bytes at 4(SI)): Y5 = scales as int32, Y6 = each min as an
+// int16 pair (for VPMADDWD with pairs of activation block sums).
+#define K5SCALES \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), BX \
+	MOVL 12(SI), DX \
+	MOVL AX, R10 \
+	ANDL $0x3f3f3f3f, R10 \
+	MOVL BX, R11 \
+	ANDL $0x3f3f3f3f, R11 \
+	MOVL DX, R12 \
+	ANDL $0x0f0f0f0f, R12 \
+	SHRL $6, AX \
+	ANDL $0x03030303, AX \
+	SHLL $4, AX \
+	ORL AX, R12 \
+	MOVL DX, R13 \
+	SHRL $4, R13 \
+	ANDL $0x0f0f0f0f, R13 \
+	SHRL $6, BX \
+	ANDL $0x03030303, BX \
+	SHLL $4, BX \
+	ORL BX, R13 \
+	VMOVD R10, X5 \
+	VPINSRD $1, R12, X5, X5 \
+	VPMOVZXBD X5, Y5 \
+	VMOVD R11, X6 \
+	VPINSRD $1, R13, X6, X6 \
+	VPMOVZXBD X6, Y6 \
+	VPSLLD $16, Y6, Y7 \
+	VPOR Y7, Y6, Y6
+
+// K5HIGH loads the 32 qh bytes of a Q5_K block into Z14 as [qh, qh>>1]:
+// bit 2j of a byte in the low half and bit 2j+1 in the high half then
+// share a position, so one shift per group brings them to bit 4.
+#define K5HIGH \
+	VMOVDQU 16(SI), Y14 \
+	VPSRLW $1, Y14, Y15 \
+	VINSERTI64X4 $1, Y15, Z14, Z14
+
+// K5UNPACK unpacks the 64 five-bit values of group j (qs at off(SI)) into
+// dst in element order: low nibbles (sub-block 2j) in the low 256 bits,
+// high nibbles (sub-block 2j+1) in the high 256 bits, each ORed with its
+// high bit (hb, the qh vector shifted to bit 4; Z18 = 0x10 bytes).
+#define K5UNPACK(off, hb, dst) \
+	VMOVDQU off(SI), Y1 \
+	VPSRLW $4, Y1, Y3 \
+	VINSERTI64X4 $1, Y3, Z1, dst \
+	VPANDD Z13, dst, dst \
+	VPTERNLOGD $0xf8, Z18, hb, dst
+
+#define K5GROUPS(d0, d1, d2, d3) \
+	VPSLLW $4, Z14, Z15 \
+	K5UNPACK(48, Z15, d0) \
+	VPSLLW $2, Z14, Z15 \
+	K5UNPACK(80, Z15, d1) \
+	K5UNPACK(112, Z14, d2) \
+	VPSRLW $2, Z14, Z15 \
+	K5UNPACK(144, Z15, d3)
+
+// func q5KDotAVX512(w *byte, x *byte, nb int) float32
+// w: nb Q5_K blocks (176 bytes: d, dmin, scales[12], qh[32], qs[128]);
+// x: nb Q8_K blocks (292 bytes: d, qs[256], bsums[16]). The five-bit
+// values are unsigned, so VPDPBUSD multiplies them with the signed
+// activations directly; each sub-block's lanes are weighted by its scale,
+// and the mins term comes from the activation block sums.
+TEXT ·q5KDotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VXORPS Y11, Y11, Y11
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	MOVL $0x10101010, AX
+	VPBROADCASTD AX, Z18
+	VMOVDQU32 idxK5<>+0(SB), Z20
+	VMOVDQU32 idxK5<>+64(SB), Z21
+	VMOVDQU32 idxK5<>+128(SB), Z22
+	VMOVDQU32 idxK5<>+192(SB), Z23
+	TESTQ CX, CX
+	JZ q5kdone
+
+q5kloop:
+	K5SCALES
+	VMOVDQU 260(DI), Y7
+	VPMADDWD Y7, Y6, Y7
+	VCVTDQ2PS Y7, Y7
+
+	// [d*dx, dmin*dx]
+	VMOVD (SI), X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS (DI), X9
+	VMULPS X9, X8, X8
+	VBROADCASTSS X8, Z9
+	VMOVSHDUP X8, X10
+	VBROADCASTSS X10, Y10
+	VFMADD231PS Y10, Y7, Y11
+
+	K5HIGH
+	K5GROUPS(Z24, Z25, Z26, Z27)
+	VPXORD Z2, Z2, Z2
+	VPDPBUSD 4(DI), Z24, Z2
+	VPERMD Z5, Z20, Z3
+	VPMULLD Z3, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPDPBUSD 68(DI), Z25, Z4
+	VPERMD Z5, Z21, Z3
+	VPMULLD Z3, Z4, Z4
+	VPADDD Z4, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPDPBUSD 132(DI), Z26, Z4
+	VPERMD Z5, Z22, Z3
+	VPMULLD Z3, Z4, Z4
+	VPADDD Z4, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPDPBUSD 196(DI), Z27, Z4
+	VPERMD Z5, Z23, Z3
+	VPMULLD Z3, Z4, Z4
+	VPADDD Z4, Z2, Z2
+
+	VCVTDQ2PS Z2, Z2
+	VFMADD231PS Z9, Z2, Z0
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q5kloop
+
+q5kdone:
+	VSUBPS Z11, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// One token of the four-token kernel: x block at base, unpacked weight
+// groups in Z28..Z31, per-lane scales in Z24..Z27, min pairs in Y6, d in
+// Z11 and dmin in Y12 (broadcast).
+#define K5TOK(base, acc) \
+	VPXORD Z2, Z2, Z2 \
+	VPDPBUSD 4 base, Z28, Z2 \
+	VPMULLD Z24, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 68 base, Z29, Z4 \
+	VPMULLD Z25, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 132 base, Z30, Z4 \
+	VPMULLD Z26, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 196 base, Z31, Z4 \
+	VPMULLD Z27, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc \
+	VMOVDQU 260 base, Y7 \
+	VPMADDWD Y7, Y6, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VBROADCASTSS base, Y9 \
+	VMULPS Y12, Y9, Y9 \
+	VFNMADD231PS Z9, Z7, acc
+
+// Sum the 16 floats of zr (whose low halves are yr, xr) into dst.
+#define K5HSUM(zr, yr, xr, dst) \
+	VEXTRACTF64X4 $1, zr, Y1 \
+	VADDPS Y1, yr, Y1 \
+	VEXTRACTF128 $1, Y1, X5 \
+	VADDPS X5, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VMOVSS X1, dst
+
+// func q5KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+// One Q5_K row against four Q8_K tokens at x + t*xStride bytes: each block
+// is unpacked once and multiplied with all four.
+TEXT ·q5KDotX4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ xStride+24(FP), R8
+	LEAQ (R8)(R8*2), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	MOVL $0x10101010, AX
+	VPBROADCASTD AX, Z18
+	VMOVDQU32 idxK5<>+0(SB), Z20
+	VMOVDQU32 idxK5<>+64(SB), Z21
+	VMOVDQU32 idxK5<>+128(SB), Z22
+	VMOVDQU32 idxK5<>+192(SB), Z23
+	TESTQ CX, CX
+	JZ q5kx4done
+
+q5kx4loop:
+	K5SCALES
+	VPERMD Z5, Z20, Z24
+	VPERMD Z5, Z21, Z25
+	VPERMD Z5, Z22, Z26
+	VPERMD Z5, Z23, Z27
+	VMOVD (SI), X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS X8, Z11
+	VMOVSHDUP X8, X12
+	VBROADCASTSS X12, Y12
+	K5HIGH
+	K5GROUPS(Z28, Z29, Z30, Z31)
+	K5TOK((DI), Z0)
+	K5TOK((DI)(R8*1), Z10)
+	K5TOK((DI)(R8*2), Z16)
+	K5TOK((DI)(R9*1), Z17)
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q5kx4loop
+
+q5kx4done:
+	MOVQ out+32(FP), AX
+	K5HSUM(Z0, Y0, X0, (AX))
+	K5HSUM(Z10, Y10, X10, 4(AX))
+	K5HSUM(Z16, Y16, X16, 8(AX))
+	K5HSUM(Z17, Y17, X17, 12(AX))
+	VZEROUPPER
+	RET
