@@ -8,6 +8,30 @@ func q5KDotAVX512(w *byte, x *byte, nb int) float32
 //go:noescape
 func q5KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 
+//go:noescape
+func q4_1PairsAVX512(w *byte, x *byte, npairs int) float32
+
+//go:noescape
+func q5_1PairsAVX512(w *byte, x *byte, npairs int) float32
+
+//go:noescape
+func q5_0PairsAVX512(w *byte, x *byte, npairs int) float32
+
+// pairsDot runs a two-blocks-per-step kernel over the whole pairs of a row
+// and the reference over a final odd block.
+func pairsDot(t tensor.DType, w, xq []byte, k func(*byte, *byte, int) float32) float32 {
+	ws, xs := t.TypeSize(), tensor.VecDotType(t).TypeSize()
+	nb := len(w) / ws
+	var s float32
+	if np := nb / 2; np > 0 {
+		s = k(&w[0], &xq[0], np)
+	}
+	if nb%2 != 0 {
+		s += tensor.DotQ8Ref(t, w[(nb-1)*ws:nb*ws], xq[(nb-1)*xs:nb*xs])
+	}
+	return s
+}
+
 // dotMoreQ8 dots a weight row of type t with activations xq in
 // tensor.VecDotType(t) when one of the kernels of kquant_amd64.s handles t
 // at this level; it reports whether it did. Slice sizes were checked by
@@ -20,6 +44,12 @@ func dotMoreQ8(t tensor.DType, w, xq []byte) (float32, bool) {
 		switch t {
 		case tensor.Q5_K:
 			return q5KDotAVX512(&w[0], &xq[0], len(w)/176), true
+		case tensor.Q4_1:
+			return pairsDot(t, w, xq, q4_1PairsAVX512), true
+		case tensor.Q5_0:
+			return pairsDot(t, w, xq, q5_0PairsAVX512), true
+		case tensor.Q5_1:
+			return pairsDot(t, w, xq, q5_1PairsAVX512), true
 		}
 	}
 	return 0, false

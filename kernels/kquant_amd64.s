@@ -275,3 +275,188 @@ q5kx4done:
 	K5HSUM(Z17, Y17, X17, 12(AX))
 	VZEROUPPER
 	RET
+
+// Kernels for the 32-value formats Q4_1, Q5_0 and Q5_1 take two blocks per
+// step: one 512-bit vector holds the 64 unpacked weights of blocks i and
+// i+1 in element order, matching the quants of two activation blocks.
+
+// Lane-to-block map for VPERMPS: lanes 0..7 take element 0 of the scale
+// vector, lanes 8..15 element sel (1 or 2).
+DATA idxBlk1<>+0(SB)/8, $0x0000000000000000
+DATA idxBlk1<>+8(SB)/8, $0x0000000000000000
+DATA idxBlk1<>+16(SB)/8, $0x0000000000000000
+DATA idxBlk1<>+24(SB)/8, $0x0000000000000000
+DATA idxBlk1<>+32(SB)/8, $0x0000000100000001
+DATA idxBlk1<>+40(SB)/8, $0x0000000100000001
+DATA idxBlk1<>+48(SB)/8, $0x0000000100000001
+DATA idxBlk1<>+56(SB)/8, $0x0000000100000001
+GLOBL idxBlk1<>(SB), RODATA|NOPTR, $64
+
+DATA idxBlk2<>+0(SB)/8, $0x0000000000000000
+DATA idxBlk2<>+8(SB)/8, $0x0000000000000000
+DATA idxBlk2<>+16(SB)/8, $0x0000000000000000
+DATA idxBlk2<>+24(SB)/8, $0x0000000000000000
+DATA idxBlk2<>+32(SB)/8, $0x0000000200000002
+DATA idxBlk2<>+40(SB)/8, $0x0000000200000002
+DATA idxBlk2<>+48(SB)/8, $0x0000000200000002
+DATA idxBlk2<>+56(SB)/8, $0x0000000200000002
+GLOBL idxBlk2<>(SB), RODATA|NOPTR, $64
+
+// NIBPAIR unpacks the 16 nibble bytes at o0(SI) and o1(SI) (blocks i and
+// i+1) into Z3 = [lo_i, hi_i, lo_i+1, hi_i+1]: each 16 bytes fill two
+// 128-bit lanes, and the second of each is shifted (K1 selects its words).
+#define NIBPAIR(o0, o1) \
+	VBROADCASTI32X4 o0(SI), Z1 \
+	VBROADCASTI32X4 o1(SI), Z2 \
+	VSHUFI64X2 $0, Z2, Z1, Z3 \
+	VPSRLW $4, Z3, K1, Z3 \
+	VPANDD Z13, Z3, Z3
+
+// HIGHPAIR adds 16 to the values of Z3 whose bit is set in the two 32-bit
+// qh fields at o0(SI) and o1(SI) (bit j belongs to value j of the block).
+#define HIGHPAIR(o0, o1) \
+	MOVL o0(SI), AX \
+	MOVL o1(SI), BX \
+	SHLQ $32, BX \
+	ORQ BX, AX \
+	KMOVQ AX, K2 \
+	VPADDB Z12, Z3, K2, Z3
+
+// XPAIR loads the quants of two activation blocks (at o0(DI), o1(DI)).
+#define XPAIR(o0, o1) \
+	VMOVDQU o0(DI), Y4 \
+	VINSERTI64X4 $1, o1(DI), Z4, Z4
+
+// DMPAIR scales the int32 lanes of Z2 for the formats with a min (weights
+// d, m at 0(SI) and ws(SI); activations d, s at 0(DI) and 36(DI)):
+// Z0 += d·dx per block, X15 gathers m·s in lanes 1 and 3.
+#define DMPAIR(ws) \
+	VMOVD (SI), X8 \
+	VPINSRD $1, ws(SI), X8, X8 \
+	VMOVD (DI), X9 \
+	VPINSRD $1, 36(DI), X9, X9 \
+	VCVTPH2PS X8, X8 \
+	VCVTPH2PS X9, X9 \
+	VMULPS X9, X8, X8 \
+	VADDPS X8, X15, X15 \
+	VPERMPS Z8, Z14, Z8 \
+	VCVTDQ2PS Z2, Z2 \
+	VFMADD231PS Z8, Z2, Z0
+
+#define PAIRSETUP \
+	MOVQ w+0(FP), SI \
+	MOVQ x+8(FP), DI \
+	MOVQ npairs+16(FP), CX \
+	VPXORD Z0, Z0, Z0 \
+	VXORPS X15, X15, X15 \
+	MOVL $0x0f0f0f0f, AX \
+	VPBROADCASTD AX, Z13 \
+	MOVL $0x10101010, AX \
+	VPBROADCASTD AX, Z12 \
+	MOVL $0xff00ff00, AX \
+	KMOVD AX, K1
+
+// PAIREND reduces Z0 plus lanes 1 and 3 of X15 into the result.
+#define PAIREND \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPS Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VMOVSHDUP X15, X1 \
+	VMOVHLPS X1, X1, X2 \
+	VADDSS X2, X1, X1 \
+	VADDSS X1, X0, X0 \
+	VMOVSS X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
+
+// func q4_1PairsAVX512(w *byte, x *byte, npairs int) float32
+// w: 2·npairs Q4_1 blocks (20 bytes: d, m, qs[16]); x: Q8_1 blocks
+// (36 bytes: d, s = d·Σq, qs[32]).
+TEXT ·q4_1PairsAVX512(SB), NOSPLIT, $0-28
+	PAIRSETUP
+	VMOVDQU32 idxBlk2<>(SB), Z14
+	TESTQ CX, CX
+	JZ q41done
+
+q41loop:
+	NIBPAIR(4, 24)
+	XPAIR(4, 40)
+	VPXORD Z2, Z2, Z2
+	VPDPBUSD Z4, Z3, Z2
+	DMPAIR(20)
+	ADDQ $40, SI
+	ADDQ $72, DI
+	DECQ CX
+	JNZ q41loop
+
+q41done:
+	PAIREND
+
+// func q5_1PairsAVX512(w *byte, x *byte, npairs int) float32
+// w: 2·npairs Q5_1 blocks (24 bytes: d, m, qh, qs[16]); x: Q8_1 blocks.
+TEXT ·q5_1PairsAVX512(SB), NOSPLIT, $0-28
+	PAIRSETUP
+	VMOVDQU32 idxBlk2<>(SB), Z14
+	TESTQ CX, CX
+	JZ q51done
+
+q51loop:
+	NIBPAIR(8, 32)
+	HIGHPAIR(4, 28)
+	XPAIR(4, 40)
+	VPXORD Z2, Z2, Z2
+	VPDPBUSD Z4, Z3, Z2
+	DMPAIR(24)
+	ADDQ $48, SI
+	ADDQ $72, DI
+	DECQ CX
+	JNZ q51loop
+
+q51done:
+	PAIREND
+
+// func q5_0PairsAVX512(w *byte, x *byte, npairs int) float32
+// w: 2·npairs Q5_0 blocks (22 bytes: d, qh, qs[16]); x: Q8_0 blocks
+// (34 bytes: d, qs[32]). The values are used unsigned (q+16) and 16·Σx is
+// subtracted per lane.
+TEXT ·q5_0PairsAVX512(SB), NOSPLIT, $0-28
+	PAIRSETUP
+	VMOVDQU32 idxBlk1<>(SB), Z14
+	TESTQ CX, CX
+	JZ q50done
+
+q50loop:
+	NIBPAIR(6, 28)
+	HIGHPAIR(2, 24)
+	XPAIR(2, 36)
+	VPXORD Z2, Z2, Z2
+	VPDPBUSD Z4, Z3, Z2
+	VPXORD Z5, Z5, Z5
+	VPDPBUSD Z4, Z12, Z5
+	VPSUBD Z5, Z2, Z2
+	MOVWLZX (SI), AX
+	MOVWLZX 22(SI), BX
+	SHLL $16, BX
+	ORL BX, AX
+	VMOVD AX, X8
+	MOVWLZX (DI), AX
+	MOVWLZX 34(DI), BX
+	SHLL $16, BX
+	ORL BX, AX
+	VMOVD AX, X9
+	VCVTPH2PS X8, X8
+	VCVTPH2PS X9, X9
+	VMULPS X9, X8, X8
+	VPERMPS Z8, Z14, Z8
+	VCVTDQ2PS Z2, Z2
+	VFMADD231PS Z8, Z2, Z0
+	ADDQ $44, SI
+	ADDQ $68, DI
+	DECQ CX
+	JNZ q50loop
+
+q50done:
+	PAIREND

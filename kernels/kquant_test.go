@@ -11,7 +11,7 @@ import (
 )
 
 // kquantTypes are the weight types whose row kernels live in kquant_*.
-var kquantTypes = []tensor.DType{tensor.Q5_K}
+var kquantTypes = []tensor.DType{tensor.Q5_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1}
 
 // exactWeight makes a row of nb blocks of type t with random quant bits
 // and every fp16 scale set to 1 (or 1/2 for the second field), so that
@@ -47,6 +47,18 @@ func exactActivations(rng *rand.Rand, t tensor.DType, nb, lim int) []byte {
 				blk[j] = byte(int8(rng.IntN(2*lim+1) - lim))
 			}
 			q8KBlockSums(blk, 1)
+		case tensor.Q8_0, tensor.Q8_1:
+			off := bs - 32
+			var sum int
+			for j := off; j < bs; j++ {
+				q := rng.IntN(2*lim+1) - lim
+				blk[j] = byte(int8(q))
+				sum += q
+			}
+			binary.LittleEndian.PutUint16(blk, tensor.F32ToF16(1))
+			if vdt == tensor.Q8_1 {
+				binary.LittleEndian.PutUint16(blk[2:], tensor.F32ToF16(float32(sum)))
+			}
 		default:
 			panic(fmt.Sprintf("no exact activations for %v", vdt))
 		}
