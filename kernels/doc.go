@@ -20,8 +20,9 @@
 //     tensor.Quantize) and multiplied with integer block sums (AVX-512 VNNI
 //     VPDPBUSD or AVX2 VPMADDUBSW), scaled per block in float32.
 //   - Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1 (AVX-512 VNNI kernels; all but
-//     Q4_K and Q6_K in kquant_amd64.s) and Q2_K, Q3_K (tensor.DotQ8Ref):
-//     activations quantized to tensor.VecDotType (Q8_K, Q8_1 or Q8_0).
+//     Q4_K and Q6_K in kquant_amd64.s, which also holds the AVX2 kernels of
+//     Q4_K, Q5_K and Q6_K) and Q2_K, Q3_K (tensor.DotQ8Ref): activations
+//     quantized to tensor.VecDotType (Q8_K, Q8_1 or Q8_0).
 //   - F32, F16, BF16: float32 activations, float32 fused multiply-add.
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.

@@ -17,6 +17,15 @@ func q5_1PairsAVX512(w *byte, x *byte, npairs int) float32
 //go:noescape
 func q5_0PairsAVX512(w *byte, x *byte, npairs int) float32
 
+//go:noescape
+func q4KDotAVX2(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q5KDotAVX2(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q6KDotAVX2(w *byte, x *byte, nb int) float32
+
 // pairsDot runs a two-blocks-per-step kernel over the whole pairs of a row
 // and the reference over a final odd block.
 func pairsDot(t tensor.DType, w, xq []byte, k func(*byte, *byte, int) float32) float32 {
@@ -51,6 +60,14 @@ func dotMoreQ8(t tensor.DType, w, xq []byte) (float32, bool) {
 		case tensor.Q5_1:
 			return pairsDot(t, w, xq, q5_1PairsAVX512), true
 		}
+	}
+	switch t {
+	case tensor.Q4_K:
+		return q4KDotAVX2(&w[0], &xq[0], len(w)/144), true
+	case tensor.Q5_K:
+		return q5KDotAVX2(&w[0], &xq[0], len(w)/176), true
+	case tensor.Q6_K:
+		return q6KDotAVX2(&w[0], &xq[0], len(w)/210), true
 	}
 	return 0, false
 }

@@ -460,3 +460,289 @@ q50loop:
 
 q50done:
 	PAIREND
+
+// AVX2 kernels for the K-quants (VPMADDUBSW: unsigned weights times signed
+// activations into int16 pairs, then VPMADDWD by the sub-block scale into
+// int32 lanes; the integer block sums are exact).
+
+// VPSHUFB masks: entry s repeats int16 word s in every word of both lanes.
+DATA shufW<>+0(SB)/8, $0x0100010001000100
+DATA shufW<>+8(SB)/8, $0x0100010001000100
+DATA shufW<>+16(SB)/8, $0x0100010001000100
+DATA shufW<>+24(SB)/8, $0x0100010001000100
+DATA shufW<>+32(SB)/8, $0x0302030203020302
+DATA shufW<>+40(SB)/8, $0x0302030203020302
+DATA shufW<>+48(SB)/8, $0x0302030203020302
+DATA shufW<>+56(SB)/8, $0x0302030203020302
+DATA shufW<>+64(SB)/8, $0x0504050405040504
+DATA shufW<>+72(SB)/8, $0x0504050405040504
+DATA shufW<>+80(SB)/8, $0x0504050405040504
+DATA shufW<>+88(SB)/8, $0x0504050405040504
+DATA shufW<>+96(SB)/8, $0x0706070607060706
+DATA shufW<>+104(SB)/8, $0x0706070607060706
+DATA shufW<>+112(SB)/8, $0x0706070607060706
+DATA shufW<>+120(SB)/8, $0x0706070607060706
+DATA shufW<>+128(SB)/8, $0x0908090809080908
+DATA shufW<>+136(SB)/8, $0x0908090809080908
+DATA shufW<>+144(SB)/8, $0x0908090809080908
+DATA shufW<>+152(SB)/8, $0x0908090809080908
+DATA shufW<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufW<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufW<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufW<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufW<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufW<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufW<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufW<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufW<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufW<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufW<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufW<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL shufW<>(SB), RODATA|NOPTR, $256
+
+// Entry k takes word 2k in the low lane and word 2k+1 in the high lane.
+DATA shufQ6<>+0(SB)/8, $0x0100010001000100
+DATA shufQ6<>+8(SB)/8, $0x0100010001000100
+DATA shufQ6<>+16(SB)/8, $0x0302030203020302
+DATA shufQ6<>+24(SB)/8, $0x0302030203020302
+DATA shufQ6<>+32(SB)/8, $0x0504050405040504
+DATA shufQ6<>+40(SB)/8, $0x0504050405040504
+DATA shufQ6<>+48(SB)/8, $0x0706070607060706
+DATA shufQ6<>+56(SB)/8, $0x0706070607060706
+DATA shufQ6<>+64(SB)/8, $0x0908090809080908
+DATA shufQ6<>+72(SB)/8, $0x0908090809080908
+DATA shufQ6<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufQ6<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufQ6<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufQ6<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufQ6<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufQ6<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL shufQ6<>(SB), RODATA|NOPTR, $128
+
+// K2SCALES decodes the scales and mins of a Q4_K/Q5_K block for the AVX2
+// kernels: Y5 = the 8 scales as int16 in both lanes, Y6 = each min as an
+// int16 pair; then Y11 += dmin·dx·(mins·block sums) and Y9 = d·dx.
+#define K2SCALES \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), BX \
+	MOVL 12(SI), DX \
+	MOVL AX, R10 \
+	ANDL $0x3f3f3f3f, R10 \
+	MOVL BX, R11 \
+	ANDL $0x3f3f3f3f, R11 \
+	MOVL DX, R12 \
+	ANDL $0x0f0f0f0f, R12 \
+	SHRL $6, AX \
+	ANDL $0x03030303, AX \
+	SHLL $4, AX \
+	ORL AX, R12 \
+	MOVL DX, R13 \
+	SHRL $4, R13 \
+	ANDL $0x0f0f0f0f, R13 \
+	SHRL $6, BX \
+	ANDL $0x03030303, BX \
+	SHLL $4, BX \
+	ORL BX, R13 \
+	VMOVD R10, X5 \
+	VPINSRD $1, R12, X5, X5 \
+	VPMOVZXBW X5, X5 \
+	VINSERTI128 $1, X5, Y5, Y5 \
+	VMOVD R11, X6 \
+	VPINSRD $1, R13, X6, X6 \
+	VPMOVZXBD X6, Y6 \
+	VPSLLD $16, Y6, Y7 \
+	VPOR Y7, Y6, Y6 \
+	VPMADDWD 260(DI), Y6, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VMOVD (SI), X8 \
+	VCVTPH2PS X8, X8 \
+	VBROADCASTSS (DI), X9 \
+	VMULPS X9, X8, X8 \
+	VBROADCASTSS X8, Y9 \
+	VMOVSHDUP X8, X8 \
+	VBROADCASTSS X8, Y8 \
+	VFMADD231PS Y8, Y7, Y11
+
+// K2NIB splits the 32 bytes at off(SI) into low nibbles (Y2, the first
+// sub-block of the group) and high nibbles (Y3, the second).
+#define K2NIB(off) \
+	VMOVDQU off(SI), Y1 \
+	VPAND Y13, Y1, Y2 \
+	VPSRLW $4, Y1, Y3 \
+	VPAND Y13, Y3, Y3
+
+// K2HI ORs the fifth bits of a Q5_K group into Y2 and Y3: qh (Y14) shifted
+// by opA/opB so that the group's bit lands on bit 4 (Y12 = 0x10 bytes).
+#define K2HI(opA, nA, opB, nB) \
+	opA $nA, Y14, Y15 \
+	VPAND Y12, Y15, Y15 \
+	VPOR Y15, Y2, Y2 \
+	opB $nB, Y14, Y15 \
+	VPAND Y12, Y15, Y15 \
+	VPOR Y15, Y3, Y3
+
+// K2DOT adds the scale-weighted products of the 32 weights in q and the
+// activations at xo(DI) into the int32 lanes of Y10; mask picks the scale
+// word(s) of sc.
+#define K2DOT(q, xo, mask, sc) \
+	VPMADDUBSW xo(DI), q, q \
+	VPSHUFB mask, sc, Y4 \
+	VPMADDWD Y4, q, q \
+	VPADDD q, Y10, Y10
+
+#define K2HSUM \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VMOVSS X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
+
+#define K2SETUP \
+	MOVQ w+0(FP), SI \
+	MOVQ x+8(FP), DI \
+	MOVQ nb+16(FP), CX \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS Y11, Y11, Y11 \
+	MOVL $0x0f0f0f0f, AX \
+	VMOVD AX, X13 \
+	VPBROADCASTD X13, Y13
+
+// func q4KDotAVX2(w *byte, x *byte, nb int) float32
+// Q4_K row (144-byte blocks) against Q8_K activations.
+TEXT ·q4KDotAVX2(SB), NOSPLIT, $0-28
+	K2SETUP
+	TESTQ CX, CX
+	JZ q4k2done
+
+q4k2loop:
+	K2SCALES
+	VPXOR Y10, Y10, Y10
+	K2NIB(16)
+	K2DOT(Y2, 4, shufW<>+0(SB), Y5)
+	K2DOT(Y3, 36, shufW<>+32(SB), Y5)
+	K2NIB(48)
+	K2DOT(Y2, 68, shufW<>+64(SB), Y5)
+	K2DOT(Y3, 100, shufW<>+96(SB), Y5)
+	K2NIB(80)
+	K2DOT(Y2, 132, shufW<>+128(SB), Y5)
+	K2DOT(Y3, 164, shufW<>+160(SB), Y5)
+	K2NIB(112)
+	K2DOT(Y2, 196, shufW<>+192(SB), Y5)
+	K2DOT(Y3, 228, shufW<>+224(SB), Y5)
+	VCVTDQ2PS Y10, Y10
+	VFMADD231PS Y9, Y10, Y0
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4k2loop
+
+q4k2done:
+	VSUBPS Y11, Y0, Y0
+	K2HSUM
+
+// func q5KDotAVX2(w *byte, x *byte, nb int) float32
+// Q5_K row (176-byte blocks) against Q8_K activations.
+TEXT ·q5KDotAVX2(SB), NOSPLIT, $0-28
+	K2SETUP
+	MOVL $0x10101010, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	TESTQ CX, CX
+	JZ q5k2done
+
+q5k2loop:
+	K2SCALES
+	VMOVDQU 16(SI), Y14
+	VPXOR Y10, Y10, Y10
+	K2NIB(48)
+	K2HI(VPSLLW, 4, VPSLLW, 3)
+	K2DOT(Y2, 4, shufW<>+0(SB), Y5)
+	K2DOT(Y3, 36, shufW<>+32(SB), Y5)
+	K2NIB(80)
+	K2HI(VPSLLW, 2, VPSLLW, 1)
+	K2DOT(Y2, 68, shufW<>+64(SB), Y5)
+	K2DOT(Y3, 100, shufW<>+96(SB), Y5)
+	K2NIB(112)
+	K2HI(VPSRLW, 0, VPSRLW, 1)
+	K2DOT(Y2, 132, shufW<>+128(SB), Y5)
+	K2DOT(Y3, 164, shufW<>+160(SB), Y5)
+	K2NIB(144)
+	K2HI(VPSRLW, 2, VPSRLW, 3)
+	K2DOT(Y2, 196, shufW<>+192(SB), Y5)
+	K2DOT(Y3, 228, shufW<>+224(SB), Y5)
+	VCVTDQ2PS Y10, Y10
+	VFMADD231PS Y9, Y10, Y0
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q5k2loop
+
+q5k2done:
+	VSUBPS Y11, Y0, Y0
+	K2HSUM
+
+// Q6H2 runs one half (128 values) of a Q6_K block: ql at lo(SI), qh at
+// hi(SI), activations at xo(DI), scales of the half in sc (Y12 = 0x30).
+#define Q6H2(lo, hi, xo, sc) \
+	VMOVDQU lo(SI), Y1 \
+	VMOVDQU lo+32(SI), Y2 \
+	VMOVDQU hi(SI), Y3 \
+	VPAND Y13, Y1, Y14 \
+	VPSLLW $4, Y3, Y15 \
+	VPAND Y12, Y15, Y15 \
+	VPOR Y15, Y14, Y14 \
+	K2DOT(Y14, xo, shufQ6<>+0(SB), sc) \
+	VPAND Y13, Y2, Y14 \
+	VPSLLW $2, Y3, Y15 \
+	VPAND Y12, Y15, Y15 \
+	VPOR Y15, Y14, Y14 \
+	K2DOT(Y14, xo+32, shufQ6<>+32(SB), sc) \
+	VPSRLW $4, Y1, Y14 \
+	VPAND Y13, Y14, Y14 \
+	VPAND Y12, Y3, Y15 \
+	VPOR Y15, Y14, Y14 \
+	K2DOT(Y14, xo+64, shufQ6<>+64(SB), sc) \
+	VPSRLW $4, Y2, Y14 \
+	VPAND Y13, Y14, Y14 \
+	VPSRLW $2, Y3, Y15 \
+	VPAND Y12, Y15, Y15 \
+	VPOR Y15, Y14, Y14 \
+	K2DOT(Y14, xo+96, shufQ6<>+96(SB), sc)
+
+// func q6KDotAVX2(w *byte, x *byte, nb int) float32
+// Q6_K row (210-byte blocks) against Q8_K activations. The six-bit values
+// are used unsigned (q+32); 32·Σ scale·block sum is subtracted per block.
+TEXT ·q6KDotAVX2(SB), NOSPLIT, $0-28
+	K2SETUP
+	MOVL $0x30303030, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	TESTQ CX, CX
+	JZ q6k2done
+
+q6k2loop:
+	VPMOVSXBW 192(SI), Y6
+	VPMADDWD 260(DI), Y6, Y7
+	VPSLLD $5, Y7, Y7
+	VPXOR Y10, Y10, Y10
+	VPSUBD Y7, Y10, Y10
+	VPERMQ $0x44, Y6, Y5
+	VPERMQ $0xee, Y6, Y6
+	Q6H2(0, 128, 4, Y5)
+	Q6H2(64, 160, 132, Y6)
+	VCVTDQ2PS Y10, Y10
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X8
+	VCVTPH2PS X8, X8
+	VMULSS (DI), X8, X8
+	VBROADCASTSS X8, Y9
+	VFMADD231PS Y9, Y10, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q6k2loop
+
+q6k2done:
+	K2HSUM

@@ -11,7 +11,7 @@ import (
 )
 
 // kquantTypes are the weight types whose row kernels live in kquant_*.
-var kquantTypes = []tensor.DType{tensor.Q5_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1}
+var kquantTypes = []tensor.DType{tensor.Q5_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q4_K, tensor.Q6_K}
 
 // exactWeight makes a row of nb blocks of type t with random quant bits
 // and every fp16 scale set to 1 (or 1/2 for the second field), so that
