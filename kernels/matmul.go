@@ -138,7 +138,7 @@ func (p *Pool) bind() {
 	p.job.quantV = p.quantVecDot
 	p.job.rowsX = p.rowsX16
 	p.job.quantX = p.quantX16
-	p.job.actFn = p.actChunk
+	p.job.actFn = p.gatedChunk
 }
 
 func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {

@@ -60,9 +60,8 @@ const (
 // GatedMul sets gate[i] = act(gate[i]) · up[i], spreading the work over p's
 // threads. It allocates nothing.
 func (p *Pool) GatedMul(a Activation, gate, up []float32) {
-	const chunk = 2048
 	up = up[:len(gate)]
-	if len(gate) <= chunk || p.threads == 1 {
+	if len(gate) <= actChunk || p.threads == 1 {
 		gatedMul(a, gate, up)
 		return
 	}
@@ -70,15 +69,17 @@ func (p *Pool) GatedMul(a Activation, gate, up []float32) {
 	defer p.mu.Unlock()
 	j := &p.job
 	j.act, j.actGate, j.actUp = a, gate, up
-	p.run((len(gate)+chunk-1)/chunk, j.actFn)
+	p.run((len(gate)+actChunk-1)/actChunk, j.actFn)
 	j.actGate, j.actUp = nil, nil
 }
 
-func (p *Pool) actChunk(i, _ int) {
-	const chunk = 2048
+// actChunk is the number of values one thread takes at a time in GatedMul.
+const actChunk = 2048
+
+func (p *Pool) gatedChunk(i, _ int) {
 	j := &p.job
-	hi := min((i+1)*chunk, len(j.actGate))
-	gatedMul(j.act, j.actGate[i*chunk:hi], j.actUp[i*chunk:hi])
+	hi := min((i+1)*actChunk, len(j.actGate))
+	gatedMul(j.act, j.actGate[i*actChunk:hi], j.actUp[i*actChunk:hi])
 }
 
 func gatedMul(a Activation, gate, up []float32) {

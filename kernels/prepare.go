@@ -59,11 +59,11 @@ var (
 // row by row: packed rows no longer dequantize with tensor.Dequantize).
 // An invalid weight is returned unchanged for CheckWeight to report.
 func Prepare(w *tensor.Tensor) *tensor.Tensor {
-	if w == nil || level != AVX512 || CheckWeight(w) != nil || isPacked(w.Data) {
+	if !repackable(w) {
 		return w
 	}
 	switch {
-	case (w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0) && w.Cols()%x16Group == 0:
+	case x16Fits(w):
 		return packX16(w)
 	case w.Type == tensor.Q4_0 && w.Cols()%128 == 0:
 		return packQ4_0(w)
@@ -75,13 +75,21 @@ func Prepare(w *tensor.Tensor) *tensor.Tensor {
 // (a token embedding that doubles as the output projection): it repacks
 // only into layouts DequantizeRow reads.
 func PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor {
-	if w == nil || level != AVX512 || CheckWeight(w) != nil || isPacked(w.Data) {
-		return w
-	}
-	if (w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0) && w.Cols()%x16Group == 0 {
+	if repackable(w) && x16Fits(w) {
 		return packX16(w)
 	}
 	return w
+}
+
+// repackable reports whether w is a valid weight in its file layout at a
+// level that has repacked kernels.
+func repackable(w *tensor.Tensor) bool {
+	return w != nil && level == AVX512 && CheckWeight(w) == nil && !isPacked(w.Data)
+}
+
+// x16Fits reports whether w's type and row length suit the x16 layout.
+func x16Fits(w *tensor.Tensor) bool {
+	return (w.Type == tensor.Q4_0 || w.Type == tensor.Q8_0) && w.Cols()%x16Group == 0
 }
 
 // DequantizeRow writes row r of w, in whichever layout Prepare gave it, into

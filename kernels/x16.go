@@ -42,7 +42,7 @@ func x16Offset(u int) int { return 16*(u%2) + 4*(u/2) }
 
 // x16Act is a batch of activation rows quantized for x16 weights.
 type x16Act struct {
-	n, nb int
+	nb    int
 	off   int32
 	qs    []byte    // n·nb·32
 	corr  []int32   // n·nb
@@ -50,7 +50,7 @@ type x16Act struct {
 }
 
 func (a *x16Act) prepare(n, cols int, off int32) {
-	a.n, a.nb, a.off = n, cols/32, off
+	a.nb, a.off = cols/32, off
 	a.qs = grow(a.qs, n*a.nb*32)
 	a.corr = grow(a.corr, n*a.nb)
 	a.d = grow(a.d, n*a.nb)
