@@ -42,11 +42,11 @@ func x16Offset(u int) int { return 16*(u%2) + 4*(u/2) }
 
 // x16Act is a batch of activation rows quantized for x16 weights.
 type x16Act struct {
-	nb    int
-	off   int32
-	qs    []byte    // n·nb·32
-	corr  []int32   // n·nb
-	d     []float32 // n·nb
+	nb   int
+	off  int32
+	qs   []byte    // n·nb·32
+	corr []int32   // n·nb
+	d    []float32 // n·nb
 }
 
 func (a *x16Act) prepare(n, cols int, off int32) {
