@@ -22,37 +22,53 @@ type golden struct {
 
 func readGolden(t *testing.T, path string) golden {
 	t.Helper()
-	tensors := readSafetensors(t, path)
-	get := func(name string, dt tensor.DType) *tensor.Tensor {
-		x, ok := tensors[name]
-		if !ok {
-			t.Fatalf("%s: no tensor %s", path, name)
-		}
-		if x.Type != dt {
-			t.Fatalf("%s: %s is %v, want %v", path, name, x.Type, dt)
-		}
-		return x
-	}
-	ints := func(x *tensor.Tensor) []int32 {
-		out := make([]int32, x.Elements())
-		for i := range out {
-			out[i] = int32(binary.LittleEndian.Uint64(x.Data[8*i:]))
-		}
-		return out
-	}
-	flts := func(x *tensor.Tensor) []float32 {
-		out := make([]float32, x.Elements())
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(x.Data[4*i:]))
-		}
-		return out
-	}
+	ts := readSafetensors(t, path)
 	return golden{
-		inputIDs:     ints(get("input_ids", tensor.I64)),
-		logits:       flts(get("logits", tensor.F32)),
-		greedyIDs:    ints(get("greedy_ids", tensor.I64)),
-		greedyLogits: flts(get("greedy_logits", tensor.F32)),
+		inputIDs:     goldenInts(t, ts, path, "input_ids", tensor.I64),
+		logits:       goldenFloats(t, ts, path, "logits"),
+		greedyIDs:    goldenInts(t, ts, path, "greedy_ids", tensor.I64),
+		greedyLogits: goldenFloats(t, ts, path, "greedy_logits"),
 	}
+}
+
+// goldenTensor returns tensor name of a fixture read by readSafetensors,
+// failing unless it has type dt.
+func goldenTensor(t *testing.T, ts map[string]*tensor.Tensor, path, name string, dt tensor.DType) *tensor.Tensor {
+	t.Helper()
+	x, ok := ts[name]
+	if !ok {
+		t.Fatalf("%s: no tensor %s", path, name)
+	}
+	if x.Type != dt {
+		t.Fatalf("%s: %s is %v, want %v", path, name, x.Type, dt)
+	}
+	return x
+}
+
+// goldenInts reads an integer tensor of type dt (I32 or I64) as int32s.
+func goldenInts(t *testing.T, ts map[string]*tensor.Tensor, path, name string, dt tensor.DType) []int32 {
+	t.Helper()
+	x := goldenTensor(t, ts, path, name, dt)
+	out := make([]int32, x.Elements())
+	for i := range out {
+		if dt == tensor.I32 {
+			out[i] = int32(binary.LittleEndian.Uint32(x.Data[4*i:]))
+		} else {
+			out[i] = int32(int64(binary.LittleEndian.Uint64(x.Data[8*i:])))
+		}
+	}
+	return out
+}
+
+// goldenFloats reads an F32 tensor.
+func goldenFloats(t *testing.T, ts map[string]*tensor.Tensor, path, name string) []float32 {
+	t.Helper()
+	x := goldenTensor(t, ts, path, name, tensor.F32)
+	out := make([]float32, x.Elements())
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(x.Data[4*i:]))
+	}
+	return out
 }
 
 // tolerance per fixture: see testdata/golden/README.md (gemma2's reference
@@ -131,19 +147,27 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// readSafetensors is a minimal, independent reader for the golden files (F32
-// and I64 tensors only), so these tests do not trust the package they check.
+// readSafetensors is a minimal, independent reader for the golden files
+// (F32, I32 and I64 tensors only), so these tests do not trust the package
+// they check.
 func readSafetensors(t *testing.T, path string) map[string]*tensor.Tensor {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(b) < 8 {
+		t.Fatalf("%s: too short for a safetensors file", path)
+	}
 	n := binary.LittleEndian.Uint64(b)
+	if n > uint64(len(b)-8) {
+		t.Fatalf("%s: header length %d exceeds the file", path, n)
+	}
 	var hdr map[string]json.RawMessage
 	if err := json.Unmarshal(b[8:8+n], &hdr); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
+	base := 8 + int(n)
 	out := map[string]*tensor.Tensor{}
 	for name, raw := range hdr {
 		if name == "__metadata__" {
@@ -155,11 +179,16 @@ func readSafetensors(t *testing.T, path string) map[string]*tensor.Tensor {
 			Offsets [2]int `json:"data_offsets"`
 		}
 		if err := json.Unmarshal(raw, &info); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %s: %v", path, name, err)
 		}
-		dt := map[string]tensor.DType{"F32": tensor.F32, "I64": tensor.I64}[info.Dtype]
-		data := b[8+int(n)+info.Offsets[0] : 8+int(n)+info.Offsets[1]]
-		out[name] = &tensor.Tensor{Name: name, Type: dt, Shape: info.Shape, Data: data}
+		dt, ok := map[string]tensor.DType{"F32": tensor.F32, "I32": tensor.I32, "I64": tensor.I64}[info.Dtype]
+		if !ok {
+			t.Fatalf("%s: %s has type %s, which this reader does not know", path, name, info.Dtype)
+		}
+		if info.Offsets[0] < 0 || info.Offsets[1] < info.Offsets[0] || base+info.Offsets[1] > len(b) {
+			t.Fatalf("%s: %s: data offsets %v outside the file", path, name, info.Offsets)
+		}
+		out[name] = &tensor.Tensor{Name: name, Type: dt, Shape: info.Shape, Data: b[base+info.Offsets[0] : base+info.Offsets[1]]}
 	}
 	return out
 }

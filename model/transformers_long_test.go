@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/tensor"
 )
 
 // Long-context checks against transformers (testdata/transformers/long):
@@ -63,10 +64,10 @@ func TestTransformersLong(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			gp := filepath.Join(dir, "golden.safetensors")
-			ts := readTFTensors(t, gp)
-			ids := tfInts(t, ts, gp, "input_ids")
-			positions := tfInts(t, ts, gp, "positions")
-			want := tfFloats(t, ts, gp, "logits")
+			ts := readSafetensors(t, gp)
+			ids := goldenInts(t, ts, gp, "input_ids", tensor.I32)
+			positions := goldenInts(t, ts, gp, "positions", tensor.I32)
+			want := goldenFloats(t, ts, gp, "logits")
 
 			m, err := Load(dir)
 			if err != nil {

@@ -1,110 +1,18 @@
 package model
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/tensor"
 )
 
 // Checks against Hugging Face transformers 5 (see
 // testdata/transformers/README.md): each fixture folder is a model exactly as
 // transformers saves it (config.json with rope_parameters and layer_types),
 // with the logits of one forward pass over a prompt and a greedy continuation.
-
-// tfTensor is one tensor of a golden file, kept as raw little-endian bytes.
-type tfTensor struct {
-	dtype string
-	shape []int
-	data  []byte
-}
-
-// readTFTensors reads a safetensors file on its own (F32, I32 and I64 only),
-// so the check does not rely on the reader it helps to test.
-func readTFTensors(t *testing.T, path string) map[string]tfTensor {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 8 {
-		t.Fatalf("%s: too short for a safetensors file", path)
-	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > uint64(len(b)-8) {
-		t.Fatalf("%s: header length %d exceeds the file", path, n)
-	}
-	var hdr map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &hdr); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	out := map[string]tfTensor{}
-	for name, raw := range hdr {
-		if name == "__metadata__" {
-			continue
-		}
-		var info struct {
-			Dtype   string `json:"dtype"`
-			Shape   []int  `json:"shape"`
-			Offsets [2]int `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &info); err != nil {
-			t.Fatalf("%s: %s: %v", path, name, err)
-		}
-		base := 8 + int(n)
-		out[name] = tfTensor{dtype: info.Dtype, shape: info.Shape, data: b[base+info.Offsets[0] : base+info.Offsets[1]]}
-	}
-	return out
-}
-
-func tfGet(t *testing.T, ts map[string]tfTensor, path, name string) tfTensor {
-	t.Helper()
-	x, ok := ts[name]
-	if !ok {
-		t.Fatalf("%s: no tensor %q", path, name)
-	}
-	return x
-}
-
-// tfInts reads an I32 or I64 tensor.
-func tfInts(t *testing.T, ts map[string]tfTensor, path, name string) []int32 {
-	t.Helper()
-	x := tfGet(t, ts, path, name)
-	switch x.dtype {
-	case "I64":
-		out := make([]int32, len(x.data)/8)
-		for i := range out {
-			out[i] = int32(int64(binary.LittleEndian.Uint64(x.data[8*i:])))
-		}
-		return out
-	case "I32":
-		out := make([]int32, len(x.data)/4)
-		for i := range out {
-			out[i] = int32(binary.LittleEndian.Uint32(x.data[4*i:]))
-		}
-		return out
-	}
-	t.Fatalf("%s: %s is %s, want an integer type", path, name, x.dtype)
-	return nil
-}
-
-func tfFloats(t *testing.T, ts map[string]tfTensor, path, name string) []float32 {
-	t.Helper()
-	x := tfGet(t, ts, path, name)
-	if x.dtype != "F32" {
-		t.Fatalf("%s: %s is %s, want F32", path, name, x.dtype)
-	}
-	out := make([]float32, len(x.data)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(x.data[4*i:]))
-	}
-	return out
-}
 
 // tfTolerance is the largest |logit difference| accepted per fixture. Both
 // sides compute in float32 with the same formulas (exact tanh-GELU for the
@@ -147,10 +55,10 @@ func TestTransformers(t *testing.T) {
 		set, name := filepath.Base(filepath.Dir(dir)), filepath.Base(dir)
 		t.Run(set+"/"+name, func(t *testing.T) {
 			gp := filepath.Join(dir, "golden.safetensors")
-			ts := readTFTensors(t, gp)
-			ids := tfInts(t, ts, gp, "input_ids")
-			want := tfFloats(t, ts, gp, "logits")
-			greedy := tfInts(t, ts, gp, "greedy_ids")
+			ts := readSafetensors(t, gp)
+			ids := goldenInts(t, ts, gp, "input_ids", tensor.I64)
+			want := goldenFloats(t, ts, gp, "logits")
+			greedy := goldenInts(t, ts, gp, "greedy_ids", tensor.I64)
 
 			m, err := Load(dir)
 			if err != nil {
