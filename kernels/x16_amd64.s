@@ -6,6 +6,18 @@
 //   DI  activation quants, R8 corrections, R9 activation scales (token 0)
 //   CX  super groups left in the row, BX rows left, DX output
 
+// Prefetch the fp16 scales of the row at AX (R14 bytes, at the row's
+// start): the quants stream from after them, so the hardware prefetcher,
+// which runs ahead of that stream, never fetches them.
+#define PREFSCALES \
+	XORQ R11, R11 \
+pfs_loop: \
+	PREFETCHT0 (AX)(R11*1) \
+	PREFETCHT0 (R15)(R11*1) \
+	ADDQ $64, R11 \
+	CMPQ R11, R14 \
+	JLT pfs_loop
+
 // Horizontal sum of the 16 floats of zr into the float at dst.
 #define XHSUM(zr, yr, xr, dst) \
 	VEXTRACTF64X4 $1, zr, Y10 \
@@ -104,6 +116,8 @@ q4rrow:
 	MOVQ d+40(FP), R9
 	MOVQ SI, AX
 	ADDQ R14, SI
+	LEAQ (SI)(R14*8), R15
+	PREFSCALES
 	MOVQ R12, CX
 	VPXORD Z0, Z0, Z0
 q4rsg:
@@ -155,6 +169,10 @@ q8rrow:
 	MOVQ d+40(FP), R9
 	MOVQ SI, AX
 	ADDQ R14, SI
+	MOVQ R14, R15
+	SHLQ $4, R15
+	ADDQ SI, R15
+	PREFSCALES
 	MOVQ R12, CX
 	VPXORD Z0, Z0, Z0
 q8rsg:
