@@ -41,12 +41,13 @@ type Report struct {
 	Arch          string
 	Type          string
 	WeightBytes   int64
+	DecodeBytes   int64 // weight bytes one decoded token reads (model.DecodeBytes)
 	Params        int64
 	Backend       string
 	Threads       int
 	Results       []Result
 	BandwidthGBs  float64 // measured read bandwidth, 0 if not measured
-	RooflineTGtps float64 // bandwidth / weight bytes
+	RooflineTGtps float64 // bandwidth / decode bytes
 }
 
 // Run benchmarks m. The model's pool is replaced by one of opt.Threads.
@@ -58,7 +59,7 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 	defer pool.Close()
 	m.SetPool(pool)
 	c := &m.Config
-	rep := &Report{Model: c.Name, Arch: c.Arch, Type: m.WeightType(), WeightBytes: m.WeightBytes(), Params: m.ParamCount(),
+	rep := &Report{Model: c.Name, Arch: c.Arch, Type: m.WeightType(), WeightBytes: m.WeightBytes(), DecodeBytes: m.DecodeBytes(), Params: m.ParamCount(),
 		Backend: "CPU " + kernels.CPULevel().String(), Threads: pool.Threads()}
 	kv, err := model.NewDenseCache(c, 1, max(opt.Prompt, opt.Gen)+1)
 	if err != nil {
@@ -136,7 +137,7 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 			best = math.Max(best, kernels.MeasureReadBandwidth(pool.Threads(), size))
 		}
 		rep.BandwidthGBs = best // MeasureReadBandwidth reports GB/s
-		rep.RooflineTGtps = best * 1e9 / float64(rep.WeightBytes)
+		rep.RooflineTGtps = best * 1e9 / float64(rep.DecodeBytes)
 	}
 	return rep, nil
 }
@@ -167,8 +168,8 @@ func (r *Report) Print(w io.Writer) {
 	}
 	tw.Flush()
 	if r.BandwidthGBs > 0 {
-		fmt.Fprintf(w, "\nmemory read bandwidth (%d threads): %.1f GB/s → decode roofline %.2f t/s for %.2f GB of weights\n",
-			r.Threads, r.BandwidthGBs, r.RooflineTGtps, float64(r.WeightBytes)/1e9)
+		fmt.Fprintf(w, "\nmemory read bandwidth (%d threads): %.1f GB/s → decode roofline %.2f t/s for %.2f GB of weights read per token\n",
+			r.Threads, r.BandwidthGBs, r.RooflineTGtps, float64(r.DecodeBytes)/1e9)
 		for _, res := range r.Results {
 			if len(res.Test) > 2 && res.Test[:2] == "tg" {
 				fmt.Fprintf(w, "%s reaches %.0f%% of the roofline\n", res.Test, 100*res.Mean/r.RooflineTGtps)

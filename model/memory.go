@@ -72,6 +72,41 @@ func (m *Model) WeightBytes() int64 {
 	return n
 }
 
+// DecodeBytes is the weight bytes one decoded token reads: every matrix,
+// except that an embedding table that is not also the output matrix
+// contributes only the row it looks up (counted as nothing), and a
+// mixture-of-experts layer reads only the experts a token is routed to
+// (ExpertsUsed of Experts, on average). Memory bandwidth divided by this is
+// the decode roofline.
+func (m *Model) DecodeBytes() int64 {
+	var n float64
+	skip := map[*tensor.Tensor]bool{}
+	if m.tokenEmbd != m.output {
+		skip[m.tokenEmbd] = true
+	}
+	share := 1.0
+	if c := m.Config; c.Experts > 0 {
+		share = float64(c.ExpertsUsed) / float64(c.Experts)
+	}
+	for i := range m.layers {
+		w := &m.layers[i]
+		for _, ts := range [][]*tensor.Tensor{w.expGate, w.expUp, w.expDown} {
+			for _, t := range ts {
+				if t != nil && !skip[t] {
+					skip[t] = true
+					n += share * float64(len(t.Data))
+				}
+			}
+		}
+	}
+	for _, t := range m.weights() {
+		if !skip[t] {
+			n += float64(len(t.Data))
+		}
+	}
+	return int64(n)
+}
+
 // copyWeights moves every weight into one anonymous mapping outside the Go
 // heap (so the garbage collector neither scans it nor counts it towards its
 // next cycle). Views that share bytes (stacked experts) are copied
