@@ -63,6 +63,65 @@ func CheckWeight(w *tensor.Tensor) error {
 // programming errors and panic; check weights once with CheckWeight when they
 // are loaded.
 func MatMul(p *Pool, out []float32, w *tensor.Tensor, x []float32, n int) {
+	checkMatMul(out, w, x, n)
+	if n == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := &p.job
+	j.parts[0] = mmPart{w: w, out: out}
+	j.nparts = 1
+	matmulParts(p, x, n, w.Cols())
+}
+
+// MaxGroup is the most weights MatMulGroup multiplies in one pass.
+const MaxGroup = 4
+
+// MatMulGroup computes MatMul(p, outs[k], ws[k], x, n) for every k: weights
+// that read the same input, such as the query, key and value projections or
+// the gate and up projections. When the weights share their activation
+// format (the same type, or types whose activations are quantized alike),
+// the input is quantized once and all rows are spread over the threads in a
+// single pass, which saves a synchronisation per weight and keeps small
+// matrices from leaving threads idle; otherwise the products run one after
+// another. It panics, as MatMul does, on invalid arguments or more than
+// MaxGroup weights.
+func MatMulGroup(p *Pool, outs [][]float32, ws []*tensor.Tensor, x []float32, n int) {
+	if len(outs) != len(ws) || len(ws) > MaxGroup {
+		panic(fmt.Sprintf("kernels: MatMulGroup: %d outputs for %d weights (at most %d)", len(outs), len(ws), MaxGroup))
+	}
+	if len(ws) == 0 {
+		return
+	}
+	for k, w := range ws {
+		checkMatMul(outs[k], w, x, n)
+		if w.Cols() != ws[0].Cols() {
+			panic(fmt.Sprintf("kernels: MatMulGroup: %q has %d columns, %q %d", w.Name, w.Cols(), ws[0].Name, ws[0].Cols()))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := &p.job
+	if !groupable(ws) {
+		for k, w := range ws {
+			j.parts[0] = mmPart{w: w, out: outs[k]}
+			j.nparts = 1
+			matmulParts(p, x, n, w.Cols())
+		}
+		return
+	}
+	for k, w := range ws {
+		j.parts[k] = mmPart{w: w, out: outs[k]}
+	}
+	j.nparts = len(ws)
+	matmulParts(p, x, n, ws[0].Cols())
+}
+
+func checkMatMul(out []float32, w *tensor.Tensor, x []float32, n int) {
 	if err := CheckWeight(w); err != nil {
 		panic(err)
 	}
@@ -71,21 +130,86 @@ func MatMul(p *Pool, out []float32, w *tensor.Tensor, x []float32, n int) {
 		panic(fmt.Sprintf("kernels: MatMul %q: %d tokens need x of %d and out of %d, have %d and %d",
 			w.Name, n, n*cols, n*rows, len(x), len(out)))
 	}
-	if n == 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+}
+
+// Paths a weight can take through MatMul; weights of one group must take
+// the same path with the same activation format.
+const (
+	pathQ8 = iota
+	pathX16
+	pathFloat
+	pathVecDot
+	pathGeneric
+)
+
+// pathOf reports w's path and a key for its activation format.
+func pathOf(w *tensor.Tensor) (path int, act int) {
 	switch w.Type {
 	case tensor.Q8_0, tensor.Q4_0:
-		matmulQ8(p, out, w, x, n, rows, cols)
+		l := layoutOf(w.Data)
+		switch {
+		case l == x16:
+			return pathX16, int(w.Type) // the type sets the correction offset
+		case l == packed4 || w.Type == tensor.Q8_0:
+			return pathQ8, int(w.Type)<<1 | 0
+		default:
+			return pathQ8, int(w.Type)<<1 | 1 // interleaved Q4_0 activations
+		}
 	case tensor.F32, tensor.F16, tensor.BF16:
-		matmulFloat(p, out, w, x, n, rows, cols)
+		return pathFloat, 0
 	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
-		matmulVecDot(p, out, w, x, n, rows, cols)
-	default:
-		matmulGeneric(p, out, w, x, n, rows, cols)
+		return pathVecDot, int(tensor.VecDotType(w.Type))
 	}
+	return pathGeneric, int(w.Type)
+}
+
+// groupable reports whether ws can run as one pass: the same path and
+// activation format (the natural Q4_0 and Q8_0 paths also differ in their
+// activation offset, so they group only with their own type).
+func groupable(ws []*tensor.Tensor) bool {
+	path, act := pathOf(ws[0])
+	if path == pathGeneric {
+		return false
+	}
+	for _, w := range ws[1:] {
+		if p, a := pathOf(w); p != path || a != act {
+			return false
+		}
+	}
+	return true
+}
+
+// matmulParts runs the parts set in p.job (all on one path, see groupable)
+// for n tokens of x, cols wide.
+func matmulParts(p *Pool, x []float32, n, cols int) {
+	j := &p.job
+	j.x, j.n, j.cols = x, n, cols
+	chunks := 0
+	for k := range j.nparts {
+		pt := &j.parts[k]
+		pt.rows = pt.w.Rows()
+		pt.rowBytes = len(pt.w.Data) / pt.rows
+		pt.rpc = rowChunk(pt.rows, p.threads, pt.rowBytes, n)
+		pt.first = chunks
+		chunks += (pt.rows + pt.rpc - 1) / pt.rpc
+	}
+	j.chunks = chunks
+	switch path, _ := pathOf(j.parts[0].w); path {
+	case pathX16:
+		matmulX16(p)
+	case pathQ8:
+		matmulQ8(p)
+	case pathFloat:
+		matmulFloat(p)
+	case pathVecDot:
+		matmulVecDot(p)
+	default:
+		matmulGeneric(p)
+	}
+	for k := range j.nparts {
+		j.parts[k] = mmPart{}
+	}
+	j.nparts, j.x = 0, nil
 }
 
 // rowChunk picks how many rows one Run index covers: small enough that every
@@ -125,20 +249,29 @@ const (
 // in L1 while the tile's rows are reused from L1/L2 by every group.
 const tileRows = 16
 
+// mmPart is one weight of a MatMul or MatMulGroup call with its output and
+// how its rows are cut into chunks.
+type mmPart struct {
+	w             *tensor.Tensor
+	out           []float32
+	rows          int
+	rowBytes, rpc int // bytes per weight row, rows per chunk
+	first         int // index of the part's first chunk in the job
+	dotQ          func(w []byte, a *q8Act, tok int) float32
+	dotF          func(w []byte, x []float32) float32
+	packed        bool // w is a packed Q4_0 weight (see Prepare)
+}
+
 // mmJob holds one MatMul call's arguments for the pool's threads. The
 // functions the threads run are bound to the Pool once (see bind), so a call
 // allocates nothing.
 type mmJob struct {
-	out            []float32
-	w              *tensor.Tensor
+	parts          [MaxGroup]mmPart
+	nparts, chunks int
 	x              []float32
-	n, rows, cols  int
-	rowBytes, rpc  int // bytes per weight row, rows per chunk
-	dotQ           func(w []byte, a *q8Act, tok int) float32
-	dotF           func(w []byte, x []float32) float32
+	n, cols        int
 	quantOff       int32
 	quantInterlv   bool
-	packed         bool // w is a packed Q4_0 weight (see Prepare)
 	rowsQ, rowsF   func(i, thread int)
 	rowsG, quantTk func(i, thread int)
 	rowsV, quantV  func(i, thread int)
@@ -148,6 +281,18 @@ type mmJob struct {
 	actGate, actUp []float32
 	vdt            tensor.DType // activation type of the vec-dot path
 	xqBytes        int          // bytes of one quantized activation row
+}
+
+// chunk maps a Run index of the job to its part and that part's rows
+// [r0, r1).
+func (j *mmJob) chunk(i int) (pt *mmPart, r0, r1 int) {
+	k := 0
+	for k+1 < j.nparts && i >= j.parts[k+1].first {
+		k++
+	}
+	pt = &j.parts[k]
+	r0 = (i - pt.first) * pt.rpc
+	return pt, r0, min(r0+pt.rpc, pt.rows)
 }
 
 func (p *Pool) bind() {
@@ -162,45 +307,30 @@ func (p *Pool) bind() {
 	p.job.actFn = p.gatedChunk
 }
 
-func (p *Pool) setJob(out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+// matmulQ8 handles Q8_0 and Q4_0 weights in the file or packed layout: the
+// activations are quantized to Q8_0 and multiplied with integer arithmetic,
+// as GGML does.
+func matmulQ8(p *Pool) {
 	j := &p.job
-	j.out, j.w, j.x, j.n, j.rows, j.cols = out, w, x, n, rows, cols
-	j.rowBytes = len(w.Data) / rows
-	j.rpc = rowChunk(rows, p.threads, j.rowBytes, n)
-}
-
-func (p *Pool) clearJob() {
-	j := &p.job
-	j.out, j.w, j.x, j.dotQ, j.dotF = nil, nil, nil, nil, nil
-	j.packed = false
-}
-
-// matmulQ8 handles weights whose activations are quantized to Q8_0 and
-// multiplied with integer arithmetic, as GGML does.
-func matmulQ8(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
-	if layoutOf(w.Data) == x16 {
-		matmulX16(p, out, w, x, n, rows, cols)
-		return
-	}
-	j := &p.job
-	p.setJob(out, w, x, n, rows, cols)
-	switch w.Type {
-	case tensor.Q8_0:
-		j.dotQ, j.quantInterlv, j.quantOff = dotQ8_0, false, 128
-	case tensor.Q4_0:
-		j.dotQ, j.quantInterlv, j.quantOff = dotQ4_0, true, 8
-		if isPacked(w.Data) {
-			j.dotQ, j.quantInterlv, j.packed = dotQ4_0Packed, false, true
+	for k := range j.nparts {
+		pt := &j.parts[k]
+		switch pt.w.Type {
+		case tensor.Q8_0:
+			pt.dotQ, j.quantInterlv, j.quantOff = dotQ8_0, false, 128
+		case tensor.Q4_0:
+			pt.dotQ, j.quantInterlv, j.quantOff = dotQ4_0, true, 8
+			if isPacked(pt.w.Data) {
+				pt.dotQ, j.quantInterlv, pt.packed = dotQ4_0Packed, false, true
+			}
 		}
 	}
-	p.scratch.act.prepare(n, cols, j.quantInterlv)
-	if n == 1 {
-		p.scratch.act.quantizeToken(0, x[:cols], j.quantOff)
+	p.scratch.act.prepare(j.n, j.cols, j.quantInterlv)
+	if j.n == 1 {
+		p.scratch.act.quantizeToken(0, j.x[:j.cols], j.quantOff)
 	} else {
-		p.run(n, j.quantTk)
+		p.run(j.n, j.quantTk)
 	}
-	p.run((rows+j.rpc-1)/j.rpc, j.rowsQ)
-	p.clearJob()
+	p.run(j.chunks, j.rowsQ)
 }
 
 func (p *Pool) quantToken(b, _ int) {
@@ -210,21 +340,21 @@ func (p *Pool) quantToken(b, _ int) {
 
 func (p *Pool) rowsQ8(i, _ int) {
 	j := &p.job
+	pt, r0, r1 := j.chunk(i)
 	a := &p.scratch.act
-	r1 := min((i+1)*j.rpc, j.rows)
 	var o4 [4]float32
-	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		b := 0
 		for ; b+4 <= j.n; b += 4 {
 			r := r0
 			for ; r < rt; r++ {
-				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-				if j.packed && !dotQ4_0PackedX4(row, a, b, &o4) || !j.packed && !dotQ8x4(j.w.Type, row, a, b, &o4) {
+				row := pt.w.Data[r*pt.rowBytes : (r+1)*pt.rowBytes]
+				if pt.packed && !dotQ4_0PackedX4(row, a, b, &o4) || !pt.packed && !dotQ8x4(pt.w.Type, row, a, b, &o4) {
 					break
 				}
 				for k, v := range o4 {
-					j.out[(b+k)*j.rows+r] = v
+					pt.out[(b+k)*pt.rows+r] = v
 				}
 			}
 			if r < rt {
@@ -232,9 +362,9 @@ func (p *Pool) rowsQ8(i, _ int) {
 			}
 		}
 		for r := r0; r < rt; r++ {
-			row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+			row := pt.w.Data[r*pt.rowBytes : (r+1)*pt.rowBytes]
 			for bb := b; bb < j.n; bb++ {
-				j.out[bb*j.rows+r] = j.dotQ(row, a, bb)
+				pt.out[bb*pt.rows+r] = pt.dotQ(row, a, bb)
 			}
 		}
 	}
@@ -243,15 +373,13 @@ func (p *Pool) rowsQ8(i, _ int) {
 // matmulVecDot handles the other block formats as GGML does: the
 // activations are quantized to tensor.VecDotType(w.Type) (Q8_0, Q8_1 or
 // Q8_K) and each row is multiplied with integer block sums (dotQ8Ref).
-func matmulVecDot(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+func matmulVecDot(p *Pool) {
 	j := &p.job
-	p.setJob(out, w, x, n, rows, cols)
-	j.vdt = tensor.VecDotType(w.Type)
-	j.xqBytes, _ = tensor.RowBytes(j.vdt, cols) // cols is a multiple of every block size involved
-	p.scratch.xq = grow(p.scratch.xq, n*j.xqBytes)
-	p.run(n, j.quantV)
-	p.run((rows+j.rpc-1)/j.rpc, j.rowsV)
-	p.clearJob()
+	j.vdt = tensor.VecDotType(j.parts[0].w.Type)
+	j.xqBytes, _ = tensor.RowBytes(j.vdt, j.cols) // cols is a multiple of every block size involved
+	p.scratch.xq = grow(p.scratch.xq, j.n*j.xqBytes)
+	p.run(j.n, j.quantV)
+	p.run(j.chunks, j.rowsV)
 }
 
 func (p *Pool) quantVecDot(b, _ int) {
@@ -261,23 +389,23 @@ func (p *Pool) quantVecDot(b, _ int) {
 
 func (p *Pool) rowsVecDot(i, _ int) {
 	j := &p.job
-	t := j.w.Type
-	r1 := min((i+1)*j.rpc, j.rows)
+	pt, r0, r1 := j.chunk(i)
+	t := pt.w.Type
 	var o4 [4]float32
-	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		for b0 := 0; b0 < j.n; b0 += 4 {
 			bt := min(b0+4, j.n)
 			for r := r0; r < rt; r++ {
-				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
+				row := pt.w.Data[r*pt.rowBytes : (r+1)*pt.rowBytes]
 				if bt-b0 == 4 && dotVecDotX4(t, row, p.scratch.xq[b0*j.xqBytes:bt*j.xqBytes], j.xqBytes, &o4) {
 					for k, v := range o4 {
-						j.out[(b0+k)*j.rows+r] = v
+						pt.out[(b0+k)*pt.rows+r] = v
 					}
 					continue
 				}
 				for b := b0; b < bt; b++ {
-					j.out[b*j.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
+					pt.out[b*pt.rows+r] = dotQ8Ref(t, row, p.scratch.xq[b*j.xqBytes:(b+1)*j.xqBytes])
 				}
 			}
 		}
@@ -285,39 +413,40 @@ func (p *Pool) rowsVecDot(i, _ int) {
 }
 
 // matmulFloat handles F32, F16 and BF16 weights with float32 activations.
-func matmulFloat(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+func matmulFloat(p *Pool) {
 	j := &p.job
-	p.setJob(out, w, x, n, rows, cols)
-	switch w.Type {
-	case tensor.F32:
-		j.dotF = dotF32
-	case tensor.F16:
-		j.dotF = dotF16
-	case tensor.BF16:
-		j.dotF = dotBF16
+	for k := range j.nparts {
+		pt := &j.parts[k]
+		switch pt.w.Type {
+		case tensor.F32:
+			pt.dotF = dotF32
+		case tensor.F16:
+			pt.dotF = dotF16
+		case tensor.BF16:
+			pt.dotF = dotBF16
+		}
 	}
-	p.run((rows+j.rpc-1)/j.rpc, j.rowsF)
-	p.clearJob()
+	p.run(j.chunks, j.rowsF)
 }
 
 func (p *Pool) rowsFloat(i, _ int) {
 	j := &p.job
-	r1 := min((i+1)*j.rpc, j.rows)
+	pt, r0, r1 := j.chunk(i)
 	var o4 [4]float32
-	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		for b0 := 0; b0 < j.n; b0 += 4 {
 			bt := min(b0+4, j.n)
 			for r := r0; r < rt; r++ {
-				row := j.w.Data[r*j.rowBytes : (r+1)*j.rowBytes]
-				if bt-b0 == 4 && j.w.Type == tensor.F16 && dotF16x4(row, j.x[b0*j.cols:bt*j.cols], j.cols, &o4) {
+				row := pt.w.Data[r*pt.rowBytes : (r+1)*pt.rowBytes]
+				if bt-b0 == 4 && pt.w.Type == tensor.F16 && dotF16x4(row, j.x[b0*j.cols:bt*j.cols], j.cols, &o4) {
 					for k, v := range o4 {
-						j.out[(b0+k)*j.rows+r] = v
+						pt.out[(b0+k)*pt.rows+r] = v
 					}
 					continue
 				}
 				for b := b0; b < bt; b++ {
-					j.out[b*j.rows+r] = j.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
+					pt.out[b*pt.rows+r] = pt.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
 				}
 			}
 		}
@@ -326,24 +455,23 @@ func (p *Pool) rowsFloat(i, _ int) {
 
 // matmulGeneric dequantizes each weight row once into a per-thread buffer and
 // takes its float32 dot product with every token.
-func matmulGeneric(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
-	p.setJob(out, w, x, n, rows, cols)
+func matmulGeneric(p *Pool) {
+	j := &p.job
 	for t := range p.scratch.rows {
-		p.scratch.row(t, cols)
+		p.scratch.row(t, j.cols)
 	}
-	p.run((rows+p.job.rpc-1)/p.job.rpc, p.job.rowsG)
-	p.clearJob()
+	p.run(j.chunks, j.rowsG)
 }
 
 func (p *Pool) rowsGeneric(i, thread int) {
 	j := &p.job
+	pt, r0, r1 := j.chunk(i)
 	buf := p.scratch.row(thread, j.cols)
-	r1 := min((i+1)*j.rpc, j.rows)
-	for r := i * j.rpc; r < r1; r++ {
+	for r := r0; r < r1; r++ {
 		// Dequantize only fails on inconsistent sizes, which CheckWeight ruled out.
-		_ = tensor.Dequantize(j.w.Type, j.w.Data[r*j.rowBytes:(r+1)*j.rowBytes], buf)
+		_ = tensor.Dequantize(pt.w.Type, pt.w.Data[r*pt.rowBytes:(r+1)*pt.rowBytes], buf)
 		for b := 0; b < j.n; b++ {
-			j.out[b*j.rows+r] = dotGo(buf, j.x[b*j.cols:(b+1)*j.cols])
+			pt.out[b*pt.rows+r] = dotGo(buf, j.x[b*j.cols:(b+1)*j.cols])
 		}
 	}
 }
@@ -379,22 +507,20 @@ func supported(t tensor.DType) bool {
 	return false
 }
 
-// matmulX16 multiplies a weight in the x16 layout (see x16.go).
-func matmulX16(p *Pool, out []float32, w *tensor.Tensor, x []float32, n, rows, cols int) {
+// matmulX16 multiplies weights in the x16 layout (see x16.go).
+func matmulX16(p *Pool) {
 	j := &p.job
-	p.setJob(out, w, x, n, rows, cols)
 	off := int32(8)
-	if w.Type == tensor.Q8_0 {
+	if j.parts[0].w.Type == tensor.Q8_0 {
 		off = 128
 	}
-	p.scratch.x16.prepare(n, cols, off)
-	if n == 1 {
+	p.scratch.x16.prepare(j.n, j.cols, off)
+	if j.n == 1 {
 		p.quantX16(0, 0)
 	} else {
-		p.run(n, j.quantX)
+		p.run(j.n, j.quantX)
 	}
-	p.run((rows+j.rpc-1)/j.rpc, j.rowsX)
-	p.clearJob()
+	p.run(j.chunks, j.rowsX)
 }
 
 func (p *Pool) quantX16(b, _ int) {
@@ -404,26 +530,26 @@ func (p *Pool) quantX16(b, _ int) {
 
 func (p *Pool) rowsX16(i, _ int) {
 	j := &p.job
+	pt, r0, r1 := j.chunk(i)
 	a := &p.scratch.x16
-	t := j.w.Type
-	r1 := min((i+1)*j.rpc, j.rows)
-	for r0 := i * j.rpc; r0 < r1; r0 += tileRows {
+	t := pt.w.Type
+	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
-		w := j.w.Data[r0*j.rowBytes : rt*j.rowBytes]
+		w := pt.w.Data[r0*pt.rowBytes : rt*pt.rowBytes]
 		b := 0
 		for ; b+4 <= j.n; b += 4 {
-			if !x16RowsX4(t, w, rt-r0, a, b, j.out[b*j.rows+r0:], j.rows) {
+			if !x16RowsX4(t, w, rt-r0, a, b, pt.out[b*pt.rows+r0:], pt.rows) {
 				break
 			}
 		}
 		for ; b < j.n; b++ {
-			o := j.out[b*j.rows+r0 : b*j.rows+rt]
+			o := pt.out[b*pt.rows+r0 : b*pt.rows+rt]
 			if x16Rows(t, w, rt-r0, a, b, o) {
 				continue
 			}
 			qs, corr, d := a.tok(b)
 			for r := range o {
-				o[r] = dotX16Go(t, w[r*j.rowBytes:(r+1)*j.rowBytes], qs, corr, d, a.nb)
+				o[r] = dotX16Go(t, w[r*pt.rowBytes:(r+1)*pt.rowBytes], qs, corr, d, a.nb)
 			}
 		}
 	}

@@ -141,6 +141,12 @@ type scratch struct {
 	moeX, moeOut        []float32
 	order               []int
 
+	// The weights and outputs of a kernels.MatMulGroup call (projections
+	// that read the same input), kept here so that passing them allocates
+	// nothing.
+	groupW   [kernels.MaxGroup]*tensor.Tensor
+	groupOut [kernels.MaxGroup][]float32
+
 	attn attnState // attention.go
 }
 
@@ -299,9 +305,9 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 			copy(s.v[i*vDim:(i+1)*vDim], row[qDim+kvDim:width])
 		}
 	} else {
-		m.matmul(s.q, w.q, s.xn, n)
-		m.matmul(s.k, w.k, s.xn, n)
-		m.matmul(s.v, w.v, s.xn, n)
+		s.groupW = [kernels.MaxGroup]*tensor.Tensor{w.q, w.k, w.v}
+		s.groupOut = [kernels.MaxGroup][]float32{s.q[:n*qDim], s.k[:n*kvDim], s.v[:n*vDim]}
+		kernels.MatMulGroup(m.pool, s.groupOut[:3], s.groupW[:3], s.xn, n)
 		addBias(s.q, w.qBias, n)
 		addBias(s.k, w.kBias, n)
 		addBias(s.v, w.vBias, n)
@@ -363,8 +369,9 @@ func (m *Model) ffnBlock(l int) {
 				copy(s.up[i*c.FFN:(i+1)*c.FFN], row[c.FFN:2*c.FFN])
 			}
 		} else {
-			m.matmul(s.gate, w.gate, s.xn, n)
-			m.matmul(s.up, w.up, s.xn, n)
+			s.groupW = [kernels.MaxGroup]*tensor.Tensor{w.gate, w.up}
+			s.groupOut = [kernels.MaxGroup][]float32{s.gate[:n*c.FFN], s.up[:n*c.FFN]}
+			kernels.MatMulGroup(m.pool, s.groupOut[:2], s.groupW[:2], s.xn, n)
 		}
 		m.activate(s.gate[:n*c.FFN], s.up[:n*c.FFN])
 		m.matmul(s.ffnOut, w.down, s.gate, n)
