@@ -151,7 +151,7 @@ func pathOf(w *tensor.Tensor) (path int, act int) {
 		case l == x16:
 			return pathX16, int(w.Type) // the type sets the correction offset
 		case l == packed4 || w.Type == tensor.Q8_0:
-			return pathQ8, int(w.Type)<<1 | 0
+			return pathQ8, int(w.Type) << 1
 		default:
 			return pathQ8, int(w.Type)<<1 | 1 // interleaved Q4_0 activations
 		}
