@@ -437,7 +437,15 @@ func (p *Pool) rowsFloat(i, _ int) {
 		rt := min(r0+tileRows, r1)
 		for b0 := 0; b0 < j.n; b0 += 4 {
 			bt := min(b0+4, j.n)
-			for r := r0; r < rt; r++ {
+			r := r0
+			if bt-b0 == 4 {
+				for ; r+4 <= rt; r += 4 {
+					if !floatTile4x4(pt.w.Type, pt.w.Data[r*pt.rowBytes:(r+4)*pt.rowBytes], pt.rowBytes, j.x[b0*j.cols:bt*j.cols], j.cols, pt.out[b0*pt.rows+r:], pt.rows) {
+						break
+					}
+				}
+			}
+			for ; r < rt; r++ {
 				row := pt.w.Data[r*pt.rowBytes : (r+1)*pt.rowBytes]
 				if bt-b0 == 4 && pt.w.Type == tensor.F16 && dotF16x4(row, j.x[b0*j.cols:bt*j.cols], j.cols, &o4) {
 					for k, v := range o4 {
