@@ -6,29 +6,41 @@ import "github.com/nuri-ai/nuri/tensor"
 func f16Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int)
 
 //go:noescape
+func f32Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int)
+
+//go:noescape
 func bf16Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int)
 
-// floatTile4x4 computes four F16 or BF16 weight rows (each rowBytes long,
+// floatTile4x4 computes four F32, F16 or BF16 weight rows (each rowBytes long,
 // starting at w) against four tokens x[0:cols] … x[3cols:4cols] into
 // out[t*ostride+k] for row k and token t, when the level has a tiled kernel
 // for t; it reports whether it did.
 func floatTile4x4(t tensor.DType, w []byte, rowBytes int, x []float32, cols int, out []float32, ostride int) bool {
 	n := cols &^ 15
-	if level != AVX512 || n == 0 || t != tensor.F16 && t != tensor.BF16 {
+	if level != AVX512 || n == 0 {
 		return false
 	}
 	_ = w[4*rowBytes-1]
 	_ = x[4*cols-1]
 	_ = out[3*ostride+3]
-	k, tail := f16Tile4x4AVX512, dotF16Go
-	if t == tensor.BF16 {
+	var k func(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int)
+	var tail func(w []byte, x []float32) float32
+	es := 2 // bytes per weight
+	switch t {
+	case tensor.F16:
+		k, tail = f16Tile4x4AVX512, dotF16Go
+	case tensor.BF16:
 		k, tail = bf16Tile4x4AVX512, dotBF16Go
+	case tensor.F32:
+		k, tail, es = f32Tile4x4AVX512, dotF32Go, 4
+	default:
+		return false
 	}
 	k(&w[0], rowBytes, &x[0], 4*cols, n, &out[0], 4*ostride)
 	if n < cols {
 		for tok := range 4 {
 			for r := range 4 {
-				out[tok*ostride+r] += tail(w[r*rowBytes+2*n:(r+1)*rowBytes], x[tok*cols+n:(tok+1)*cols])
+				out[tok*ostride+r] += tail(w[r*rowBytes+es*n:(r+1)*rowBytes], x[tok*cols+n:(tok+1)*cols])
 			}
 		}
 	}
