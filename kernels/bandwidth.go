@@ -11,7 +11,7 @@ import (
 // GB/s (1e9 bytes per second). Use a size well above the last-level cache
 // (256 MiB or more) to measure DRAM; the result is the ceiling for decode,
 // which reads every weight once per token. threads <= 0 means
-// runtime.NumCPU(); size is rounded to whole 4 KiB pages per thread (minimum
+// PhysicalCores(); size is rounded to whole 4 KiB pages per thread (minimum
 // one page each).
 func MeasureReadBandwidth(threads int, size int) float64 {
 	p := NewPool(threads)

@@ -43,10 +43,10 @@ type worker struct {
 }
 
 // NewPool starts a pool of the given number of threads; threads <= 0 means
-// runtime.NumCPU().
+// one per physical core (PhysicalCores).
 func NewPool(threads int) *Pool {
 	if threads <= 0 {
-		threads = runtime.NumCPU()
+		threads = PhysicalCores()
 	}
 	p := &Pool{threads: threads}
 	p.scratch.init(threads)

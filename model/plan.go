@@ -1,6 +1,6 @@
 package model
 
-import "runtime"
+import "github.com/nuri-ai/nuri/kernels"
 
 // KVType is the element type of the KV cache.
 type KVType string
@@ -56,7 +56,7 @@ func (m *Model) Plan(ctx int, kv KVType, batch int) MemoryPlan {
 	} else {
 		kv = KVF16
 	}
-	threads := runtime.NumCPU()
+	threads := kernels.PhysicalCores()
 	if m.pool != nil {
 		threads = m.pool.Threads()
 	}

@@ -54,7 +54,7 @@ type Config struct {
 	NoMmap       bool          // copy weights into RAM instead of reading them through the file mapping
 	SwapSpace    int64         // bytes per model for swapped-out KV blocks of preempted requests; 0 = recompute them
 	Context      int           // context per sequence; 0 = the model's
-	Threads      int           // compute threads per model; 0 = all cores
+	Threads      int           // compute threads per model; 0 = one per physical core
 	Parallel     int           // sequences decoded at once per model; 0 = the engine's default
 	MaxQueue     int           // waiting requests per model before 429; 0 = the engine's default
 	APIKey       string        // when set, requests need this key (or a user's key)

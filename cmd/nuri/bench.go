@@ -52,7 +52,7 @@ tokens on machines that page out file mappings eagerly.`,
 	f.IntVarP(&opt.Prompt, "prompt", "p", 512, "prompt tokens processed in one batch (0 = skip)")
 	f.IntVarP(&opt.Gen, "gen", "n", 128, "tokens generated one at a time (0 = skip)")
 	f.IntVarP(&opt.Reps, "reps", "r", 5, "repetitions of each test")
-	f.IntVarP(&opt.Threads, "threads", "t", 0, "threads (0 = all cores)")
+	f.IntVarP(&opt.Threads, "threads", "t", 0, "threads (0 = one per physical core)")
 	f.BoolVar(&opt.Bandwidth, "bandwidth", true, "measure memory bandwidth and print the decode roofline")
 	f.BoolVar(&noMap, "no-mmap", false, "copy weights into RAM instead of reading them through the file mapping")
 	f.BoolVar(&mlock, "mlock", false, "pin the weights in RAM")

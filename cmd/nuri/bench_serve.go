@@ -98,7 +98,7 @@ them).`,
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed of the prompt words")
 	f.DurationVar(&opt.Timeout, "timeout", 10*time.Minute, "time limit per level")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	f.IntVarP(&cfg.Threads, "threads", "t", 0, "in-process server: compute threads (0 = all cores)")
+	f.IntVarP(&cfg.Threads, "threads", "t", 0, "in-process server: compute threads (0 = one per physical core)")
 	f.StringVar(&kvMemory, "kv-memory", "", "in-process server: KV cache memory, e.g. 4GiB (default: the engine's share of free memory)")
 	f.StringVar(&kvType, "kv-type", "auto", "in-process server: KV cache element type: f32, f16, q8_0 or auto")
 	f.IntVar(&cfg.Context, "ctx", 0, "in-process server: context per sequence (0 = the model's)")

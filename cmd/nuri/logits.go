@@ -74,6 +74,6 @@ implementation directly.`,
 	cmd.Flags().StringVar(&ids, "ids", "", "comma-separated token ids to feed, as given")
 	cmd.Flags().IntVar(&greedy, "greedy", 0, "also generate this many tokens greedily")
 	cmd.Flags().StringVar(&out, "out", "", "output safetensors file")
-	cmd.Flags().IntVarP(&threads, "threads", "t", 0, "threads (0 = all cores)")
+	cmd.Flags().IntVarP(&threads, "threads", "t", 0, "threads (0 = one per physical core)")
 	rootCmd.AddCommand(cmd)
 }

@@ -129,7 +129,7 @@ text as given instead (also the behaviour for models without a template).`,
 	f.Int64Var(&seedFlag, "seed", 0, "random seed (same seed, same output)")
 	f.IntVarP(&maxTok, "num-predict", "n", 0, "stop after this many tokens (0 = until the model stops or the context is full)")
 	f.IntVar(&ctxLen, "ctx", 0, "context length in tokens (0 = the model's, at most 8192 here)")
-	f.IntVarP(&threads, "threads", "t", 0, "threads (0 = all cores)")
+	f.IntVarP(&threads, "threads", "t", 0, "threads (0 = one per physical core)")
 	f.BoolVar(&raw, "raw", false, "continue the prompt as plain text, without the chat template")
 	f.StringVar(&system, "system", "", "system prompt")
 	f.BoolVar(&noPull, "no-pull", false, "never download; fail if the model is not on this machine")

@@ -97,7 +97,7 @@ logged-in page. Without accounts the server answers only this machine.`,
 	f.StringVar(&swapSpace, "swap-space", "0", "memory per model, apart from --kv-memory, that keeps the KV cache of requests preempted when the cache is full, so they resume without recomputing, e.g. 2GiB (0 = recompute them)")
 	f.StringVar(&memory, "memory", "", "memory budget for all loaded models, e.g. 24GiB (default: 3/4 of the machine's memory)")
 	f.IntVar(&cfg.Context, "ctx", 0, "context length per sequence in tokens (0 = the model's)")
-	f.IntVarP(&cfg.Threads, "threads", "t", 0, "compute threads per model (0 = all cores)")
+	f.IntVarP(&cfg.Threads, "threads", "t", 0, "compute threads per model (0 = one per physical core)")
 	f.IntVar(&cfg.Parallel, "parallel", 0, "sequences decoded at once per model (0 = 64)")
 	f.IntVar(&cfg.MaxQueue, "max-queue", 0, "requests waiting per model before answering 429 (0 = 256)")
 	f.StringVar(&cfg.APIKey, "api-key", "", "require this API key on every API request")
