@@ -20,10 +20,18 @@ const (
 	TypeQ8_0  FileType = "q8_0"
 	TypeQ4_0  FileType = "q4_0"
 	TypeQ4_KM FileType = "q4_k_m"
+	TypeQ4_1  FileType = "q4_1"
+	TypeQ5_0  FileType = "q5_0"
+	TypeQ5_1  FileType = "q5_1"
+	TypeQ5_KM FileType = "q5_k_m"
+	TypeQ6_K  FileType = "q6_k"
+	TypeQ3_KM FileType = "q3_k_m"
+	TypeQ2_K  FileType = "q2_k"
 )
 
 // Types lists the weight types Write accepts.
-var Types = []FileType{TypeQ4_0, TypeQ8_0, TypeQ4_KM, TypeF16, TypeBF16, TypeF32}
+var Types = []FileType{TypeQ4_0, TypeQ8_0, TypeQ4_KM, TypeF16, TypeBF16, TypeF32,
+	TypeQ4_1, TypeQ5_0, TypeQ5_1, TypeQ5_KM, TypeQ6_K, TypeQ3_KM, TypeQ2_K}
 
 // ParseType reads a type name (case-insensitive).
 func ParseType(s string) (FileType, error) {
@@ -49,6 +57,20 @@ func (t FileType) ggufFileType() uint32 {
 		return 15
 	case TypeBF16:
 		return 32
+	case TypeQ4_1:
+		return 3
+	case TypeQ5_0:
+		return 8
+	case TypeQ5_1:
+		return 9
+	case TypeQ2_K:
+		return 10
+	case TypeQ3_KM:
+		return 12
+	case TypeQ5_KM:
+		return 17
+	case TypeQ6_K:
+		return 18
 	}
 	return 0
 }
@@ -61,12 +83,16 @@ func useMoreBits(layer, layers int) bool {
 }
 
 // tensorType picks the GGUF type of a tensor: norms, biases and the MoE
-// router stay F32; matrices follow the file type, with Q4_K_M's mix, and
-// fall back to a type whose blocks fit the row length as llama.cpp does.
+// router stay F32; matrices follow the file type. The K-quant mixes follow
+// llama.cpp's choices in spirit (the output matrix, attn_v and ffn_down get
+// more bits), and a type whose blocks do not fit the row length falls back
+// as llama.cpp does.
 func tensorType(t FileType, d *tensorDef, s *Spec) tensor.DType {
 	if d.vector() || d.role == "ffn_gate_inp" {
 		return tensor.F32
 	}
+	// output is the output matrix, or the embedding table that doubles as it.
+	output := d.role == "output" || d.role == "token_embd" && s.Tied
 	var dt tensor.DType
 	switch t {
 	case TypeF32:
@@ -79,26 +105,55 @@ func tensorType(t FileType, d *tensorDef, s *Spec) tensor.DType {
 		dt = tensor.Q8_0
 	case TypeQ4_0:
 		dt = tensor.Q4_0
-	case TypeQ4_KM:
-		dt = tensor.Q4_K
-		switch d.role {
-		case "output":
+	case TypeQ4_1:
+		dt = tensor.Q4_1
+	case TypeQ5_0:
+		dt = tensor.Q5_0
+	case TypeQ5_1:
+		dt = tensor.Q5_1
+	case TypeQ6_K:
+		dt = tensor.Q6_K
+	case TypeQ4_KM, TypeQ5_KM:
+		base := tensor.Q4_K
+		if t == TypeQ5_KM {
+			base = tensor.Q5_K
+		}
+		dt = base
+		switch {
+		case output:
 			dt = tensor.Q6_K
-		case "token_embd":
-			if s.Tied {
-				dt = tensor.Q6_K // it is also the output projection
-			}
-		case "attn_v", "ffn_down":
+		case d.role == "attn_v" || d.role == "ffn_down":
 			if useMoreBits(d.layer, s.Layers) {
 				dt = tensor.Q6_K
 			}
-		case "attn_qkv":
+		case d.role == "attn_qkv":
 			dt = tensor.Q5_K
+		}
+	case TypeQ3_KM:
+		dt = tensor.Q3_K
+		switch {
+		case output:
+			dt = tensor.Q6_K
+		case d.role == "attn_v":
+			dt = tensor.Q4_K
+			if d.layer < 2 {
+				dt = tensor.Q5_K
+			}
+		case d.role == "ffn_down" || d.role == "attn_output":
+			dt = tensor.Q4_K
+		}
+	case TypeQ2_K:
+		dt = tensor.Q2_K
+		switch {
+		case output:
+			dt = tensor.Q6_K
+		case d.role == "attn_v" || d.role == "ffn_down":
+			dt = tensor.Q3_K
 		}
 	}
 	if d.cols%dt.BlockSize() != 0 {
 		switch dt {
-		case tensor.Q4_K:
+		case tensor.Q2_K, tensor.Q3_K, tensor.Q4_K:
 			dt = tensor.Q5_0
 		case tensor.Q5_K:
 			dt = tensor.Q5_1

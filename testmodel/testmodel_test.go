@@ -122,6 +122,18 @@ func TestGGUFTypes(t *testing.T) {
 		TypeQ4_KM: {"token_embd.weight": tensor.Q6_K, "blk.0.attn_q.weight": tensor.Q4_K,
 			"blk.0.attn_v.weight": tensor.Q6_K, "blk.1.attn_v.weight": tensor.Q4_K, "blk.3.ffn_down.weight": tensor.Q6_K,
 			"blk.2.ffn_down.weight": tensor.Q4_K, "blk.7.ffn_down.weight": tensor.Q6_K, "rope_freqs.weight": tensor.F32},
+		TypeQ4_1: {"token_embd.weight": tensor.Q4_1, "blk.0.attn_q.weight": tensor.Q4_1},
+		TypeQ5_0: {"token_embd.weight": tensor.Q5_0, "blk.5.ffn_gate.weight": tensor.Q5_0},
+		TypeQ5_1: {"token_embd.weight": tensor.Q5_1, "blk.5.ffn_down.weight": tensor.Q5_1},
+		TypeQ5_KM: {"token_embd.weight": tensor.Q6_K, "blk.0.attn_q.weight": tensor.Q5_K,
+			"blk.0.attn_v.weight": tensor.Q6_K, "blk.1.attn_v.weight": tensor.Q5_K, "blk.3.ffn_down.weight": tensor.Q6_K,
+			"blk.2.ffn_down.weight": tensor.Q5_K, "blk.4.ffn_up.weight": tensor.Q5_K},
+		TypeQ6_K: {"token_embd.weight": tensor.Q6_K, "blk.2.attn_k.weight": tensor.Q6_K},
+		TypeQ3_KM: {"token_embd.weight": tensor.Q6_K, "blk.0.attn_q.weight": tensor.Q3_K, "blk.0.attn_v.weight": tensor.Q5_K,
+			"blk.2.attn_v.weight": tensor.Q4_K, "blk.4.ffn_down.weight": tensor.Q4_K, "blk.4.attn_output.weight": tensor.Q4_K,
+			"blk.4.ffn_gate.weight": tensor.Q3_K},
+		TypeQ2_K: {"token_embd.weight": tensor.Q6_K, "blk.0.attn_q.weight": tensor.Q2_K, "blk.1.attn_v.weight": tensor.Q3_K,
+			"blk.6.ffn_down.weight": tensor.Q3_K, "blk.6.ffn_up.weight": tensor.Q2_K},
 	}
 	for _, typ := range Types {
 		t.Run(string(typ), func(t *testing.T) {

@@ -59,7 +59,11 @@ Shapes: ` + strings.Join(testmodel.ShapeNames(), ", ") + `.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&shape, "shape", "tiny", "model shape: "+strings.Join(testmodel.ShapeNames(), ", "))
-	f.StringVar(&typ, "type", "f32", "weight type: q4_0, q8_0, q4_k_m, f16, bf16, f32")
+	types := make([]string, len(testmodel.Types))
+	for i, t := range testmodel.Types {
+		types[i] = string(t)
+	}
+	f.StringVar(&typ, "type", "f32", "weight type: "+strings.Join(types, ", ")+" (the Hugging Face form: f32, f16, bf16)")
 	f.StringVar(&tok, "tokenizer", "", "folder with tokenizer.json and tokenizer_config.json to embed")
 	f.StringVar(&out, "out", "", "output: a .gguf file, or a folder for the Hugging Face form")
 	f.Uint64Var(&seed, "seed", 1, "random seed")
