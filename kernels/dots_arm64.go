@@ -1,0 +1,147 @@
+package kernels
+
+import (
+	"unsafe"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// Row kernels for arm64. The assembly (dots_arm64.s) comes in two variants
+// of the integer kernels: SDOT for CPUs with the dot-product extension
+// (NEONDot) and widening multiplies for plain Advanced SIMD (NEON). Each
+// takes whole groups of four blocks; a final partial group runs in Go.
+// Slice bounds were checked by MatMul; the assembly reads only within the
+// row and the activation buffers.
+
+//go:noescape
+func q8_0DotSDOT(w *byte, qs *byte, d *float32, ngroups int) float32
+
+//go:noescape
+func q8_0DotNEON(w *byte, qs *byte, d *float32, ngroups int) float32
+
+//go:noescape
+func q4_0DotILSDOT(w *byte, qs *byte, d *float32, ngroups int) float32
+
+//go:noescape
+func q4_0DotILNEON(w *byte, qs *byte, d *float32, ngroups int) float32
+
+//go:noescape
+func f32DotNEON(w *byte, x *float32, n int) float32
+
+//go:noescape
+func f16DotNEON(w *byte, x *float32, n int) float32
+
+//go:noescape
+func bf16DotNEON(w *byte, x *float32, n int) float32
+
+//go:noescape
+func readSumNEON(p *byte, n int) uint64
+
+// pick returns the dot-product variant of a kernel at NEONDot and the
+// plain one at NEON; it reports false at Generic.
+func pick[F any](sdot, neon F) (F, bool) {
+	switch level {
+	case NEONDot:
+		return sdot, true
+	case NEON:
+		return neon, true
+	}
+	return neon, false
+}
+
+func dotQ8_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	ng := a.nb / 4
+	k, ok := pick(q8_0DotSDOT, q8_0DotNEON)
+	if ng == 0 || !ok {
+		return dotQ8_0Go(w, qs, d, 0, a.nb)
+	}
+	s := k(&w[0], &qs[0], &d[0], ng)
+	if 4*ng < a.nb {
+		s += dotQ8_0Go(w, qs, d, 4*ng, a.nb)
+	}
+	return s
+}
+
+func dotQ4_0(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	ng := a.nb / 4
+	k, ok := pick(q4_0DotILSDOT, q4_0DotILNEON)
+	if ng == 0 || !ok || !a.interlv { // the kernel reads interleaved pairs, MatMul's layout for Q4_0
+		return dotQ4_0Go(w, qs, d, 0, a.nb, a.interlv)
+	}
+	s := k(&w[0], &qs[0], &d[0], ng)
+	if 4*ng < a.nb {
+		// Groups hold whole pairs, so the rest keeps its own pairing.
+		s += dotQ4_0Go(w, qs, d, 4*ng, a.nb, a.interlv)
+	}
+	return s
+}
+
+// floatDot runs the vector kernel over the longest prefix of 16 elements
+// it handles and the rest in Go. es is the weight element size in bytes.
+func floatDot(w []byte, x []float32, es int, k func(*byte, *float32, int) float32, tail func([]byte, []float32) float32) float32 {
+	var n int
+	var s float32
+	if level >= NEON {
+		n = len(x) &^ 15
+		if n > 0 {
+			s = k(&w[0], &x[0], n)
+		}
+	}
+	if n < len(x) {
+		s += tail(w[n*es:], x[n:])
+	}
+	return s
+}
+
+func dotF32(w []byte, x []float32) float32  { return floatDot(w, x, 4, f32DotNEON, dotF32Go) }
+func dotF16(w []byte, x []float32) float32  { return floatDot(w, x, 2, f16DotNEON, dotF16Go) }
+func dotBF16(w []byte, x []float32) float32 { return floatDot(w, x, 2, bf16DotNEON, dotBF16Go) }
+
+// readSum XORs b (len(b) % 256 == 0) into a checksum as fast as memory allows.
+func readSum(b []byte) uint64 {
+	if level >= NEON && len(b) >= 64 && len(b)%64 == 0 {
+		return readSumNEON(&b[0], len(b))
+	}
+	return readSumGo(b)
+}
+
+// dotF32Floats is the float32 dot product of equal-length a and b.
+func dotF32Floats(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	w := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
+	return dotF32(w, b)
+}
+
+func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
+
+func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }
+
+func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }
+
+func quantizeVecDot(t tensor.DType, x []float32, y []byte) { _ = tensor.Quantize(t, x, y) }
+
+// Weights are repacked only for AVX-512 (see Prepare), so the packed and
+// x16 layouts never reach these on arm64; they keep the Go paths.
+
+func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
+	qs, d, _ := a.tok(tok)
+	return dotQ4_0PackedGo(w, qs, d, a.nb)
+}
+
+func dotQ4_0PackedX4(w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
+
+func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32) bool {
+	return false
+}
+
+func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
+	return false
+}
+
+func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }
+
+func gatedActFast(a Activation, gate, up []float32) bool { return false }
