@@ -27,9 +27,20 @@
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.
 //
-// For n ≥ 4, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K and F16 (AVX-512) use kernels that multiply one weight row with
-// four tokens at once, and every path walks tiles of 16 rows × 4 tokens so
-// that activations stay in cache (prefill).
+// For n ≥ 4, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (AVX-512) use kernels that
+// multiply one weight row with four tokens at once, F32, F16 and BF16 a
+// register-tiled kernel of four rows × four tokens (floattile_amd64.s), and
+// every path walks tiles of 16 rows × 4 tokens so that activations stay in
+// cache (prefill).
+//
+// MatMulGroup multiplies several weights that read the same input (the
+// query, key and value projections; gate and up) in one pass: the input is
+// quantized once and the rows of all weights are handed out together.
+//
+// With at most four tokens (decode, small batches) a product streams its
+// weights from memory, so the rows are cut into chunks of about 512 KB, a
+// multiple of the thread count: every chunk starts a stream the hardware
+// prefetcher has to pick up, and many small chunks leave bandwidth unused.
 //
 // # CPU levels
 //
@@ -42,7 +53,7 @@
 // # Threads and scratch memory
 //
 // A Pool holds persistent worker goroutines (spin for ~50µs after a job, then
-// park) and the scratch buffers MatMul needs (quantized activations,
+// park; by default one thread per physical core, see PhysicalCores) and the scratch buffers MatMul needs (quantized activations,
 // dequantized rows), so it doubles as the per-model workspace: after the
 // first call with a given shape, MatMul does not allocate. Calls on one Pool
 // are serialised; use one Pool per concurrently running model.
