@@ -69,3 +69,14 @@
 // pairwise into the lanes.
 #define DOT_SDOT(acc, a, b) SDOT(acc, a, b)
 #define DOT_NEON(acc, a, b) SMULL8(31, a, b); SMLAL2_8(31, a, b); SADALP16(acc, 31)
+
+// AND Vd.16B, Vn.16B, Vm.16B
+#define AND16B(d, n, m) ENC3(0x4E201C00, d, n, m)
+// ORR Vd.16B, Vn.16B, Vm.16B
+#define ORR16B(d, n, m) ENC3(0x4EA01C00, d, n, m)
+// SUB Vd.16B, Vn.16B, Vm.16B
+#define SUB16B(d, n, m) ENC3(0x6E208400, d, n, m)
+// USHR Vd.16B, Vn.16B, #s (1 ≤ s ≤ 8)
+#define USHR16B(d, n, s) ENC2(0x6F000400 | ((16-(s))<<16), d, n)
+// SHL Vd.16B, Vn.16B, #s (0 ≤ s ≤ 7)
+#define SHL16B(d, n, s) ENC2(0x4F085400 | ((s)<<16), d, n)
