@@ -221,12 +221,13 @@ func matmulParts(p *Pool, x []float32, n, cols int) {
 // starts a new stream the hardware prefetcher must pick up, and below about
 // half a megabyte that start-up costs a good share of the bandwidth (a 590 KB
 // matrix in 16 chunks is read at two thirds of the speed of 2 chunks). The
-// chunk count stays a multiple of the thread count so the threads finish
-// together.
+// chunk count is a multiple of the thread count so the threads finish
+// together, and at least two per thread so that one can take over the other's
+// last chunk when the operating system deschedules it (see Pool.Run).
 func rowChunk(rows, threads, rowBytes, n int) int {
 	if n <= streamTokens {
 		total := rows * max(rowBytes, 1)
-		chunks := max(1, (total+streamChunk/2)/streamChunk/threads) * threads
+		chunks := max(2, (total+streamChunk/2)/streamChunk/threads) * threads
 		return max((rows+chunks-1)/chunks, 1)
 	}
 	c := rows / (threads * 8)

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,17 +22,27 @@ type Pool struct {
 	mu      sync.Mutex // serialises Run calls
 
 	gen     atomic.Uint64 // bumped once per job; workers wait for a change
-	next    atomic.Int64  // next index to hand out
 	pending atomic.Int32  // workers still inside the current job
-	n       int64
 	fn      func(i, thread int)
 	closed  atomic.Bool
+	// ranges[t] holds the indices not yet taken of thread t's share of the
+	// current job, packed as lo<<32 | hi (see work).
+	ranges []paddedRange
+	// done receives a token from the last worker to leave a job whose
+	// caller stopped spinning and waits (waiting is then 1).
+	waiting atomic.Int32
+	done    chan struct{}
 
 	workers []*worker
 	wg      sync.WaitGroup
 
 	scratch scratch
 	job     mmJob
+}
+
+type paddedRange struct {
+	r atomic.Uint64
+	_ [56]byte // one cache line per range
 }
 
 type worker struct {
@@ -48,7 +57,7 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = PhysicalCores()
 	}
-	p := &Pool{threads: threads}
+	p := &Pool{threads: threads, ranges: make([]paddedRange, threads), done: make(chan struct{}, 1)}
 	p.scratch.init(threads)
 	p.bind()
 	for t := 1; t < threads; t++ {
@@ -81,8 +90,12 @@ func (p *Pool) Close() {
 }
 
 // Run calls fn(i, thread) for every i in [0, n), spreading the indices over
-// the pool's threads (thread is in [0, Threads())). Indices are handed out one
-// at a time in increasing order, so each should be a chunk of work worth a few
+// the pool's threads (thread is in [0, Threads())). Each thread starts on its
+// own contiguous share of the indices and takes them in increasing order, so
+// consecutive indices that cover consecutive memory form one stream per
+// thread; a thread that finishes its share takes indices from the ends of the
+// others' shares, so none idles while work is left (also when the operating
+// system deschedules one). Each index should be a chunk of work worth a few
 // microseconds at least. Run returns when all calls have returned; it starts
 // no goroutines and does not allocate.
 func (p *Pool) Run(n int, fn func(i, thread int)) {
@@ -103,8 +116,10 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 		return
 	}
 	p.fn = fn
-	p.n = int64(n)
-	p.next.Store(0)
+	for t := range p.ranges {
+		lo, hi := uint64(n*t/p.threads), uint64(n*(t+1)/p.threads)
+		p.ranges[t].r.Store(lo<<32 | hi)
+	}
 	p.pending.Store(int32(len(p.workers)))
 	p.gen.Add(1)
 	for _, w := range p.workers {
@@ -113,24 +128,62 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 		}
 	}
 	p.work(0)
-	// Wait for the workers to leave the job; they are at most one index
-	// behind, so spin, yielding now and then in case they were descheduled.
+	// Wait for the workers to leave the job. They are at most one index
+	// behind unless the operating system descheduled one; then spinning
+	// would keep it off the CPU, so after a while park until the last one
+	// hands over a token.
 	for spins := 0; p.pending.Load() != 0; spins++ {
-		if spins > 64 {
-			runtime.Gosched()
+		if spins < waitSpins {
+			continue
 		}
+		p.waiting.Store(1)
+		if p.pending.Load() == 0 {
+			// Everyone left while we were deciding to park; a token may
+			// still be on its way.
+			if !p.waiting.CompareAndSwap(1, 0) {
+				<-p.done
+			}
+			break
+		}
+		<-p.done
+		break
 	}
 	p.fn = nil
 }
 
+// waitSpins is how long Run's caller polls for the workers before it parks
+// (a few microseconds).
+const waitSpins = 4096
+
+// work runs indices of the current job on thread: first its own share in
+// increasing order, then, taking from the end, whatever is left of the
+// other threads' shares. A share's lo and hi move towards each other by CAS
+// on one word, so each index runs exactly once.
 func (p *Pool) work(thread int) {
-	fn, n := p.fn, p.n
+	fn := p.fn
+	r := &p.ranges[thread].r
 	for {
-		i := p.next.Add(1) - 1
-		if i >= n {
-			return
+		s := r.Load()
+		lo, hi := s>>32, s&0xffffffff
+		if lo >= hi {
+			break
 		}
-		fn(int(i), thread)
+		if r.CompareAndSwap(s, (lo+1)<<32|hi) {
+			fn(int(lo), thread)
+		}
+	}
+	for k := 1; k < p.threads; k++ {
+		o := &p.ranges[(thread+k)%p.threads].r
+		for {
+			s := o.Load()
+			lo, hi := s>>32, s&0xffffffff
+			if lo >= hi {
+				break
+			}
+			if o.CompareAndSwap(s, lo<<32|(hi-1)) {
+				fn(int(hi-1), thread)
+			}
+		}
 	}
 }
 
@@ -159,6 +212,8 @@ func (p *Pool) loop(w *worker, thread int) {
 			return
 		}
 		p.work(thread)
-		p.pending.Add(-1)
+		if p.pending.Add(-1) == 0 && p.waiting.CompareAndSwap(1, 0) {
+			p.done <- struct{}{}
+		}
 	}
 }
