@@ -116,7 +116,52 @@ func dotF32Floats(a, b []float32) float32 {
 	return dotF32(w, b)
 }
 
-func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
+//go:noescape
+func q8_0DotX4SDOT(w *byte, qs *byte, d *float32, nb int, qsStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q8_0DotX4NEON(w *byte, qs *byte, d *float32, nb int, qsStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q4_0DotILX4SDOT(w *byte, qs *byte, d *float32, npairs int, qsStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q4_0DotILX4NEON(w *byte, qs *byte, d *float32, npairs int, qsStride, dStride int, out *[4]float32)
+
+// dotQ8x4 computes the dots of one Q8_0 or Q4_0 row with tokens tok..tok+3
+// into out, when a four-token kernel exists for this level; it reports
+// whether it did.
+func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool {
+	if level < NEON {
+		return false
+	}
+	qs, d, _ := a.tok(tok)
+	qsStride, dStride := a.nbp*32, a.nbp*4
+	// Direct calls: out must not escape, which an indirect call would force.
+	switch {
+	case t == tensor.Q8_0 && a.nb > 0:
+		if level == NEONDot {
+			q8_0DotX4SDOT(&w[0], &qs[0], &d[0], a.nb, qsStride, dStride, out)
+		} else {
+			q8_0DotX4NEON(&w[0], &qs[0], &d[0], a.nb, qsStride, dStride, out)
+		}
+	case t == tensor.Q4_0 && a.nb >= 2 && a.interlv:
+		if level == NEONDot {
+			q4_0DotILX4SDOT(&w[0], &qs[0], &d[0], a.nb/2, qsStride, dStride, out)
+		} else {
+			q4_0DotILX4NEON(&w[0], &qs[0], &d[0], a.nb/2, qsStride, dStride, out)
+		}
+		if a.nb%2 != 0 {
+			for k := range 4 {
+				qk, dk, _ := a.tok(tok + k)
+				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, true)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
 
 func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }
 

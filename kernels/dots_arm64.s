@@ -38,6 +38,24 @@
 #undef XL3
 #undef XH3
 
+// Four-token Q8_0 and Q4_0 kernels (see q8x4_arm64.h).
+
+#define DOT DOT_SDOT
+#define Q8X4FN ·q8_0DotX4SDOT(SB)
+#define Q4X4FN ·q4_0DotILX4SDOT(SB)
+#include "q8x4_arm64.h"
+#undef DOT
+#undef Q8X4FN
+#undef Q4X4FN
+
+#define DOT DOT_NEON
+#define Q8X4FN ·q8_0DotX4NEON(SB)
+#define Q4X4FN ·q4_0DotILX4NEON(SB)
+#include "q8x4_arm64.h"
+#undef DOT
+#undef Q8X4FN
+#undef Q4X4FN
+
 // func f32DotNEON(w *byte, x *float32, n int) float32
 // n is a positive multiple of 16.
 TEXT ·f32DotNEON(SB), NOSPLIT, $0-28

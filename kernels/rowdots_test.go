@@ -14,7 +14,8 @@ import (
 // single block), with unit scales and full-range integer activations: every
 // partial sum is an integer float32 holds exactly, so each kernel must equal
 // the Go path and tensor.DotQ8Ref bit for bit, in the activation layout
-// MatMul gives each type (natural for Q8_0, interleaved pairs for Q4_0).
+// MatMul gives each type (natural for Q8_0, interleaved pairs for Q4_0),
+// one token at a time and four at once.
 func TestRowDotsExact(t *testing.T) { forLevels(t, testRowDotsExact) }
 
 func testRowDotsExact(t *testing.T) {
@@ -29,30 +30,43 @@ func testRowDotsExact(t *testing.T) {
 			interleave := dt == tensor.Q4_0
 			for trial := 0; trial < 5; trial++ {
 				w := exactWeight(rng, dt, nb)
-				x := make([]float32, cols)
-				for i := range x {
-					x[i] = float32(rng.IntN(255) - 127)
-				}
-				for i := 0; i < cols; i += 32 {
-					x[i+rng.IntN(32)] = 127 // scale 1 exactly
-				}
 				var a q8Act
-				a.prepare(1, cols, interleave)
-				a.quantizeToken(0, x, off)
-				xq := make([]byte, nb*34)
-				if err := tensor.Quantize(tensor.Q8_0, x, xq); err != nil {
-					t.Fatal(err)
+				a.prepare(4, cols, interleave)
+				want := make([]float32, 4)
+				for tok := range 4 {
+					x := make([]float32, cols)
+					for i := range x {
+						x[i] = float32(rng.IntN(255) - 127)
+					}
+					for i := 0; i < cols; i += 32 {
+						x[i+rng.IntN(32)] = 127 // scale 1 exactly
+					}
+					a.quantizeToken(tok, x, off)
+					xq := make([]byte, nb*34)
+					if err := tensor.Quantize(tensor.Q8_0, x, xq); err != nil {
+						t.Fatal(err)
+					}
+					want[tok] = tensor.DotQ8Ref(dt, w, xq)
 				}
-				want := tensor.DotQ8Ref(dt, w, xq)
-				qs, d, _ := a.tok(0)
-				var got, goPath float32
-				if dt == tensor.Q8_0 {
-					got, goPath = dotQ8_0(w, &a, 0), dotQ8_0Go(w, qs, d, 0, nb)
-				} else {
-					got, goPath = dotQ4_0(w, &a, 0), dotQ4_0Go(w, qs, d, 0, nb, interleave)
+				for tok := range 4 {
+					qs, d, _ := a.tok(tok)
+					var got, goPath float32
+					if dt == tensor.Q8_0 {
+						got, goPath = dotQ8_0(w, &a, tok), dotQ8_0Go(w, qs, d, 0, nb)
+					} else {
+						got, goPath = dotQ4_0(w, &a, tok), dotQ4_0Go(w, qs, d, 0, nb, interleave)
+					}
+					if got != want[tok] || goPath != want[tok] {
+						t.Fatalf("%v nb=%d trial %d token %d: kernel %v, Go %v, want %v", dt, nb, trial, tok, got, goPath, want[tok])
+					}
 				}
-				if got != want || goPath != want {
-					t.Fatalf("%v nb=%d interleave=%v trial %d: kernel %v, Go %v, want %v", dt, nb, interleave, trial, got, goPath, want)
+				var o4 [4]float32
+				if dotQ8x4(dt, w, &a, 0, &o4) {
+					for tok, v := range o4 {
+						if v != want[tok] {
+							t.Fatalf("%v nb=%d trial %d: four-token kernel token %d = %v, want %v", dt, nb, trial, tok, v, want[tok])
+						}
+					}
 				}
 			}
 		}
