@@ -44,11 +44,22 @@
 //
 // # CPU levels
 //
-// Kernels are picked at run time: AVX512 (AVX-512 F/BW/VL + VNNI), AVX2 (AVX2
-// + FMA + F16C) or Generic (plain Go, also the only path off amd64). The
-// environment variable NURI_CPU=generic|avx2|avx512, read at start-up, lowers
-// the level (it never raises it above what the CPU has); CPULevel reports
-// the level in use. The tests run every level the machine supports.
+// Kernels are picked at run time. On amd64: AVX512 (AVX-512 F/BW/VL + VNNI),
+// AVX2 (AVX2 + FMA + F16C) or Generic. On arm64: NEONDot (Advanced SIMD + the
+// dot-product extension, SDOT), NEON (Advanced SIMD; SMULL/SMLAL2 and SADALP
+// for the integer dots) or Generic. Elsewhere only Generic (plain Go). The
+// environment variable NURI_CPU, read at start-up, names a level of the
+// running architecture (generic|avx2|avx512, generic|neon|neondot) and lowers
+// the level (it never raises it above what the CPU has); CPULevel reports the
+// level in use. The tests run every level the machine supports; the arm64
+// levels are tested under qemu user emulation in CI.
+//
+// On arm64 the row kernels of Q8_0 and Q4_0 (single row and four tokens),
+// Q4_K, Q5_K and Q6_K (single row), F32, F16 and BF16 are NEON assembly
+// (dots_arm64.s, kquant_arm64.s; instructions the Go assembler lacks are
+// spelled as WORD encodings named in neon_arm64.h). The repacked layouts,
+// the attention kernels, the activation quantizers and the K-quant
+// four-token kernels use the Go paths there.
 //
 // # Threads and scratch memory
 //
