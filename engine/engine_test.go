@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -572,14 +573,28 @@ func TestCloseDrains(t *testing.T) {
 
 func TestCloseTimeoutCancels(t *testing.T) {
 	e := newTestEngine(t, Config{})
-	ch, err := e.Submit(context.Background(), &Request{Prompt: []int32{1, 2, 3}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for range ch {
+	// Far more work than the deadline allows, even on a fast machine: with
+	// a single short request the tiny model could fill its context before
+	// the deadline when a loaded machine delays this goroutine's timers.
+	var wg sync.WaitGroup
+	var cancelled atomic.Int32
+	for k := 0; k < 16; k++ {
+		prompt := make([]int32, 400)
+		for i := range prompt {
+			prompt[i] = int32(3 + (i*7+k*13)%500)
 		}
-	}()
+		ch, err := e.Submit(context.Background(), &Request{Prompt: prompt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for ev := range ch {
+				if ev.Done && ev.Finish == FinishCancelled {
+					cancelled.Add(1)
+				}
+			}
+		})
+	}
 	<-time.After(10 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -588,6 +603,10 @@ func TestCloseTimeoutCancels(t *testing.T) {
 	}
 	if st := e.Stats(); st.Running != 0 || st.KVBlocksUsed != 0 {
 		t.Errorf("after close: %+v", st)
+	}
+	wg.Wait()
+	if cancelled.Load() == 0 {
+		t.Error("no request ended cancelled")
 	}
 }
 
