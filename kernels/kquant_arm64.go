@@ -58,6 +58,52 @@ func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 	return dotMoreQ8x4(t, w, xq, xStride, out)
 }
 
+// Four-token kernels (kquantx4_arm64.s): one weight row against the Q8_K
+// activations of four tokens xStride bytes apart, results in out.
+
+//go:noescape
+func q4KDotX4SDOT(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q4KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q5KDotX4SDOT(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q5KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q6KDotX4SDOT(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q6KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+// dotMoreQ8x4 is dotMoreQ8 for four activation rows xStride bytes apart,
+// results in out; it reports whether a kernel handled t.
 func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
-	return false
+	if len(w) == 0 || level < NEON || (t != tensor.Q4_K && t != tensor.Q5_K && t != tensor.Q6_K) {
+		return false
+	}
+	nb := len(w) / t.TypeSize()
+	_ = xq[3*xStride+nb*tensor.Q8_K.TypeSize()-1]
+	sdot := level == NEONDot
+	// Direct calls: out must not escape, which an indirect call would force.
+	switch {
+	case t == tensor.Q4_K && sdot:
+		q4KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q4_K:
+		q4KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_K && sdot:
+		q5KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_K:
+		q5KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q6_K && sdot:
+		q6KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q6_K:
+		q6KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	default:
+		return false
+	}
+	return true
 }
