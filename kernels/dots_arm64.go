@@ -163,7 +163,26 @@ func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool 
 	return true
 }
 
-func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool { return false }
+//go:noescape
+func f16DotX4NEON(w *byte, x *float32, n int, xStride int, out *[4]float32)
+
+// dotF16x4 computes one F16 row against tokens x[0:cols], x[cols:2cols], …
+// (four of them) into out when the level has the four-token kernel.
+func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool {
+	n := cols &^ 15
+	if level < NEON || n == 0 {
+		return false
+	}
+	_ = w[2*cols-1]
+	_ = x[4*cols-1]
+	f16DotX4NEON(&w[0], &x[0], n, 4*cols, out)
+	if n < cols {
+		for k := range 4 {
+			out[k] += dotF16Go(w[2*n:], x[k*cols+n:(k+1)*cols])
+		}
+	}
+	return true
+}
 
 func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }
 

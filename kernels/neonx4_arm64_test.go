@@ -1,6 +1,10 @@
 package kernels
 
 import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/nuri-ai/nuri/tensor"
@@ -25,5 +29,55 @@ func TestNEONX4KernelsUsed(t *testing.T) {
 			}
 		}
 		setLevel(old)
+	}
+}
+
+// TestF16X4 compares the four-token F16 kernel with the Go row dot at
+// lengths around the vector width, and runs F16 weights through MatMul at
+// token counts that use it, the row kernel and both.
+func TestF16X4(t *testing.T) { forLevels(t, testF16X4) }
+
+func testF16X4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, cols := range []int{1, 15, 16, 17, 31, 32, 33, 48, 100, 1000} {
+		wf := randomVec(rng, cols)
+		w := make([]byte, 2*cols)
+		for i, v := range wf {
+			binary.LittleEndian.PutUint16(w[2*i:], tensor.F32ToF16(v))
+		}
+		x := randomVec(rng, 4*cols)
+		var out [4]float32
+		did := dotF16x4(w, x, cols, &out)
+		if want := level >= NEON && cols >= 16; did != want {
+			t.Fatalf("cols=%d: kernel used %v, want %v", cols, did, want)
+		}
+		if !did {
+			continue
+		}
+		for k := range 4 {
+			xk := x[k*cols : (k+1)*cols]
+			want := dotF16Go(w, xk)
+			var mag float64
+			for i := range xk {
+				mag += math.Abs(float64(tensor.F16ToF32(tensor.F32ToF16(wf[i]))) * float64(xk[i]))
+			}
+			if d := math.Abs(float64(out[k] - want)); d > 1e-5*mag+1e-30 {
+				t.Errorf("cols=%d token %d: %v, want %v (Σ|wx| = %v)", cols, k, out[k], want, mag)
+			}
+		}
+	}
+	p := NewPool(2)
+	defer p.Close()
+	for _, cols := range []int{16, 40, 333} {
+		for _, rows := range []int{1, 19} {
+			for _, n := range []int{1, 3, 4, 5, 9} {
+				w := randomWeight(rng, tensor.F16, rows, cols)
+				x := randomVec(rng, n*cols)
+				got := make([]float32, n*rows)
+				MatMul(p, got, w, x, n)
+				want, mag := refMatMul(w, x, n)
+				checkClose(t, fmt.Sprintf("F16 rows=%d cols=%d n=%d", rows, cols, n), got, want, mag, 1e-5)
+			}
+		}
 	}
 }
