@@ -16,7 +16,7 @@ import (
 //	go test -run '^$' -bench . ./kernels
 //	NURI_CPU=avx2 go test -run '^$' -bench . ./kernels
 
-var benchTypes = []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.F16, tensor.BF16, tensor.F32, tensor.Q4_K, tensor.Q6_K, tensor.Q5_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1}
+var benchTypes = []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.F16, tensor.BF16, tensor.F32, tensor.Q4_K, tensor.Q6_K, tensor.Q5_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K}
 
 // bigWeight makes a [rows, cols] weight of about size bytes by tiling a small
 // random matrix (the values do not matter for speed, only that they are

@@ -161,6 +161,9 @@ func q4_0PairsX4AVX512(w *byte, qs *byte, corr *int32, d *float32, npairs int, q
 // into out, when a four-token kernel exists for this level; it reports
 // whether it did.
 func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool {
+	if level == AVX2 {
+		return dotQ8x4AVX2(t, w, a, tok, out)
+	}
 	np := a.nb / 2
 	if level != AVX512 || np == 0 {
 		return false
@@ -219,6 +222,9 @@ func q4KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 // activation rows (xStride bytes apart) into out, when a four-token kernel
 // exists for t at this level; it reports whether it did.
 func dotVecDotX4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
+	if level == AVX2 && len(w) > 0 {
+		return dotVecDotX4AVX2(t, w, xq, xStride, out)
+	}
 	if level != AVX512 || len(w) == 0 {
 		return false
 	}

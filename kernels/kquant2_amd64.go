@@ -1,0 +1,61 @@
+package kernels
+
+import "github.com/nuri-ai/nuri/tensor"
+
+//go:noescape
+func q8_0X4AVX2(w *byte, qs *byte, d *float32, nb int, qsStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q4_0PairsX4AVX2(w *byte, qs *byte, corr *int32, d *float32, npairs int, qsStride, corrStride, dStride int, out *[4]float32)
+
+//go:noescape
+func q4KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q5KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q6KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+// dotQ8x4AVX2 is dotQ8x4 at the AVX2 level: one Q8_0 row (natural
+// activation layout) or Q4_0 row (interleaved pairs) against tokens
+// tok..tok+3.
+func dotQ8x4AVX2(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool {
+	qs, d, corr := a.tok(tok)
+	qsStride, corrStride, dStride := a.nbp*32, a.nbp*8*4, a.nbp*4
+	switch t {
+	case tensor.Q8_0:
+		q8_0X4AVX2(&w[0], &qs[0], &d[0], a.nb, qsStride, dStride, out)
+	case tensor.Q4_0:
+		np := a.nb / 2
+		if np == 0 {
+			return false
+		}
+		q4_0PairsX4AVX2(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
+		if a.nb%2 != 0 {
+			for k := range 4 {
+				qk, dk, _ := a.tok(tok + k)
+				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, a.interlv)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// dotVecDotX4AVX2 is dotVecDotX4 at the AVX2 level: one K-quant row
+// against four Q8_K activation rows xStride bytes apart.
+func dotVecDotX4AVX2(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
+	switch t {
+	case tensor.Q4_K:
+		q4KDotX4AVX2(&w[0], &xq[0], len(w)/144, xStride, out)
+	case tensor.Q5_K:
+		q5KDotX4AVX2(&w[0], &xq[0], len(w)/176, xStride, out)
+	case tensor.Q6_K:
+		q6KDotX4AVX2(&w[0], &xq[0], len(w)/210, xStride, out)
+	default:
+		return false
+	}
+	return true
+}
