@@ -184,9 +184,47 @@ func dotF16x4(w []byte, x []float32, cols int, out *[4]float32) bool {
 	return true
 }
 
-func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return false }
+//go:noescape
+func quantQ8_0NEON(x *float32, nb int, npaired int, qs *byte, d *float32, corr *int32, negOff int32)
 
-func quantizeVecDot(t tensor.DType, x []float32, y []byte) { _ = tensor.Quantize(t, x, y) }
+// quantizeTokenFast fills token b of a with the vector quantizer when the
+// level allows; it reports whether it did.
+func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool {
+	if level < NEON || a.nb == 0 {
+		return false
+	}
+	nb, nbp := a.nb, a.nbp
+	qs := a.qs[b*nbp*32 : (b+1)*nbp*32]
+	d := a.d[b*nbp : (b+1)*nbp]
+	corr := a.corr[b*nbp*8 : (b+1)*nbp*8]
+	_ = x[32*nb-1]
+	if nb < nbp {
+		d[nb] = 0
+		clear(qs[nb*32:])
+		clear(corr[nb*8:])
+	}
+	npaired := 0
+	if a.interlv {
+		npaired = nb &^ 1
+	}
+	quantQ8_0NEON(&x[0], nb, npaired, &qs[0], &d[0], &corr[0], -off)
+	return true
+}
+
+//go:noescape
+func quantQ8KNEON(x *float32, nb int, y *byte)
+
+// quantizeVecDot quantizes x into y as type t (tensor.VecDotType of a
+// weight), bit-identical to tensor.Quantize.
+func quantizeVecDot(t tensor.DType, x []float32, y []byte) {
+	if t == tensor.Q8_K && level >= NEON && len(x) >= 256 {
+		nb := len(x) / 256
+		_ = y[292*nb-1]
+		quantQ8KNEON(&x[0], nb, &y[0])
+		return
+	}
+	_ = tensor.Quantize(t, x, y) // sizes were checked by MatMul
+}
 
 // Weights are repacked only for AVX-512 (see Prepare), so the packed and
 // x16 layouts never reach these on arm64; they keep the Go paths.
