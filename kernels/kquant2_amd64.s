@@ -323,6 +323,256 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	VMULPS Y5, Y12, Y12 \
 	VFMADD231PS Y12, lanes, acc
 
+DATA k20<>+0(SB)/8, $0x2020202020202020
+DATA k20<>+8(SB)/8, $0x2020202020202020
+GLOBL k20<>(SB), RODATA|NOPTR, $16
+
+// Q2KSCALES reads a Q2_K block's 16 scale bytes: Y6 = the scales (low
+// nibbles) as int16, Y7 = the mins (high nibbles) as int16; X13 holds
+// 0x0f bytes. Then X8 = [d·dx, dmin·dx] (d, dmin at 80(SI), dx at (DI)).
+#define Q2KSCALES \
+	VMOVDQU (SI), X1 \
+	VPAND X13, X1, X2 \
+	VPMOVZXBW X2, Y6 \
+	VPSRLW $4, X1, X1 \
+	VPAND X13, X1, X1 \
+	VPMOVZXBW X1, Y7 \
+	VMOVD 80(SI), X8 \
+	VCVTPH2PS X8, X8 \
+	VBROADCASTSS (DI), X9 \
+	VMULPS X9, X8, X8
+
+// Q2KMINS adds dmin·dx·Σ min·block sum into Y11.
+#define Q2KMINS \
+	VPMADDWD 260(DI), Y7, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VMOVSHDUP X8, X9 \
+	VBROADCASTSS X9, Y9 \
+	VFMADD231PS Y9, Y7, Y11
+
+// Q3KSCALES decodes a Q3_K block's twelve bytes of six-bit scales (at
+// 96(SI)) into Y6 as signed int16 (s-32); AX, BX, DX, R10..R12 clobbered.
+#define Q3KSCALES \
+	MOVL 96(SI), AX \
+	MOVL 100(SI), BX \
+	MOVL 104(SI), DX \
+	MOVL AX, R10 \
+	ANDL $0x0f0f0f0f, R10 \
+	MOVL DX, R12 \
+	ANDL $0x03030303, R12 \
+	SHLL $4, R12 \
+	ORL R12, R10 \
+	MOVL BX, R11 \
+	ANDL $0x0f0f0f0f, R11 \
+	MOVL DX, R12 \
+	SHRL $2, R12 \
+	ANDL $0x03030303, R12 \
+	SHLL $4, R12 \
+	ORL R12, R11 \
+	SHRL $4, AX \
+	ANDL $0x0f0f0f0f, AX \
+	MOVL DX, R12 \
+	SHRL $4, R12 \
+	ANDL $0x03030303, R12 \
+	SHLL $4, R12 \
+	ORL R12, AX \
+	SHRL $4, BX \
+	ANDL $0x0f0f0f0f, BX \
+	SHRL $6, DX \
+	ANDL $0x03030303, DX \
+	SHLL $4, DX \
+	ORL DX, BX \
+	VMOVD R10, X6 \
+	VPINSRD $1, R11, X6, X6 \
+	VPINSRD $2, AX, X6, X6 \
+	VPINSRD $3, BX, X6, X6 \
+	VPSUBB k20<>(SB), X6, X6 \
+	VPMOVSXBW X6, Y6
+
+// K23DOT adds the products of the 32 unsigned values in q with the
+// activations at xo(DI), weighted by the scale words that selector sel
+// picks from the half's scales (Y5), into the int32 lanes of Y10.
+#define K23DOT(q, xo, sel) \
+	VPMADDUBSW xo(DI), q, q \
+	VPSHUFB sel, Y5, Y4 \
+	VPMADDWD Y4, q, q \
+	VPADDD q, Y10, Y10
+
+// Q2HALF2 runs one half (128 values, 32 bytes of quants at qo(SI)) of a
+// Q2_K block against the activations from xo(DI); Y12 = 0x03 bytes.
+#define Q2HALF2(qo, xo) \
+	VMOVDQU qo(SI), Y1 \
+	VPAND Y12, Y1, Y2 \
+	K23DOT(Y2, xo, selH<>+0(SB)) \
+	VPSRLW $2, Y1, Y2 \
+	VPAND Y12, Y2, Y2 \
+	K23DOT(Y2, xo+32, selH<>+32(SB)) \
+	VPSRLW $4, Y1, Y2 \
+	VPAND Y12, Y2, Y2 \
+	K23DOT(Y2, xo+64, selH<>+64(SB)) \
+	VPSRLW $6, Y1, Y2 \
+	VPAND Y12, Y2, Y2 \
+	K23DOT(Y2, xo+96, selH<>+96(SB))
+
+// Q3VEC2 builds 32 Q3_K values q+4 from the two-bit field at bit qs of Y1
+// and the hmask bit brought to bit 2 by hop $hn (hmask in Y14, Y15 = 0x04
+// bytes), then adds their products (K23DOT).
+#define Q3VEC2(qs, hop, hn, xo, sel) \
+	VPSRLW $qs, Y1, Y2 \
+	VPAND Y12, Y2, Y2 \
+	hop $hn, Y14, Y3 \
+	VPAND Y15, Y3, Y3 \
+	VPOR Y3, Y2, Y2 \
+	K23DOT(Y2, xo, sel)
+
+// Q2UNPACK512 unpacks the 32 quant bytes at off(SI) into 128 two-bit
+// values in element order: dA = fields 0, 1 and dB = fields 2, 3 (32 values
+// each per field); mask holds 0x03 bytes.
+#define Q2UNPACK512(off, mask, dA, dB) \
+	VMOVDQU off(SI), Y1 \
+	VPSRLW $2, Y1, Y2 \
+	VINSERTI64X4 $1, Y2, Z1, dA \
+	VPANDD mask, dA, dA \
+	VPSRLW $4, Y1, Y2 \
+	VPSRLW $6, Y1, Y3 \
+	VINSERTI64X4 $1, Y3, Z2, dB \
+	VPANDD mask, dB, dB
+
+// Q3HIGH512 ORs the hmask bits (Z14 = [hmask, hmask>>1]) of fields 0, 1
+// into dA and of fields 2, 3 into dB, shifted to bit 2 by opA $nA and
+// opB $nB (Z18 = 0x04 bytes).
+#define Q3HIGH512(opA, nA, dA, opB, nB, dB) \
+	opA $nA, Z14, Z15 \
+	VPTERNLOGD $0xf8, Z18, Z15, dA \
+	opB $nB, Z14, Z15 \
+	VPTERNLOGD $0xf8, Z18, Z15, dB
+
+// K23SCALES512 spreads the 16 scale words of Y6 over Z24..Z27: word i of
+// Zk is the scale of sub-block 4k + i/8 (Z20..Z23 hold the indices).
+#define K23SCALES512 \
+	VPERMW Z6, Z20, Z24 \
+	VPERMW Z6, Z21, Z25 \
+	VPERMW Z6, Z22, Z26 \
+	VPERMW Z6, Z23, Z27
+
+// K23DOTS512 adds the scale-weighted products of the 256 values in
+// Z28..Z31 with the Q8_K block at base into the int32 lanes of Z2.
+#define K23DOTS512(base) \
+	VPMADDUBSW 4 base, Z28, Z3 \
+	VPDPWSSD Z24, Z3, Z2 \
+	VPMADDUBSW 68 base, Z29, Z3 \
+	VPDPWSSD Z25, Z3, Z2 \
+	VPMADDUBSW 132 base, Z30, Z3 \
+	VPDPWSSD Z26, Z3, Z2 \
+	VPMADDUBSW 196 base, Z31, Z3 \
+	VPDPWSSD Z27, Z3, Z2
+
+#define K23IDX512 \
+	VMOVDQU64 idxW<>+0(SB), Z20 \
+	VMOVDQU64 idxW<>+64(SB), Z21 \
+	VMOVDQU64 idxW<>+128(SB), Z22 \
+	VMOVDQU64 idxW<>+192(SB), Z23
+
+// Q2TOK512 is one token of the four-token Q2_K kernel: scales in Z24..Z27,
+// mins words in Y7, d in Z11 and dmin in Y12 (broadcast).
+#define Q2TOK512(base, acc) \
+	VPXORD Z2, Z2, Z2 \
+	K23DOTS512(base) \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc \
+	VPMADDWD 260 base, Y7, Y8 \
+	VCVTDQ2PS Y8, Y8 \
+	VBROADCASTSS base, Y9 \
+	VMULPS Y12, Y9, Y9 \
+	VFNMADD231PS Z9, Z8, acc
+
+// Q3TOK512 is one token of the four-token Q3_K kernel: the lanes start at
+// -4·Σ scale·block sum (the values are used as q+4); d in Z11.
+#define Q3TOK512(base, acc) \
+	VPMADDWD 260 base, Y6, Y7 \
+	VPSLLD $2, Y7, Y7 \
+	VPXORD Z2, Z2, Z2 \
+	VPSUBD Z7, Z2, Z2 \
+	K23DOTS512(base) \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc
+
+#define HSUM16TO(zr, yr, xr, dst) \
+	VEXTRACTF64X4 $1, zr, Y1 \
+	VADDPS Y1, yr, Y1 \
+	VEXTRACTF128 $1, Y1, X5 \
+	VADDPS X5, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VHADDPS X1, X1, X1 \
+	VMOVSS X1, dst
+
+// NIB32 unpacks the 16 nibble bytes at off(SI) into Y1: low nibbles
+// (values 0..15) in the low lane, high nibbles (16..31) in the high lane
+// (Y13 = 0x0f bytes).
+#define NIB32(off) \
+	VMOVDQU off(SI), X1 \
+	VPSRLW $4, X1, X2 \
+	VINSERTI128 $1, X2, Y1, Y1 \
+	VPAND Y13, Y1, Y1
+
+// HIGH32 ORs 16 into the values of Y1 whose bit is set in the 32-bit qh
+// at off(SI) (bit j belongs to value j; Y12 = 0x10 bytes).
+#define HIGH32(off) \
+	VPBROADCASTD off(SI), Y2 \
+	VPSHUFB bitShuf<>(SB), Y2, Y2 \
+	VPAND bitSel<>(SB), Y2, Y2 \
+	VPCMPEQB bitSel<>(SB), Y2, Y2 \
+	VPAND Y12, Y2, Y2 \
+	VPOR Y2, Y1, Y1
+
+// MINBLK finishes a Q4_1/Q5_1 block: Y1 (values) times the Q8_1 quants,
+// scaled by d·dx into Y0, and m·s gathered in lane 1 of X15 (Y14 = 0x0001
+// words).
+#define MINBLK \
+	VPMADDUBSW 4(DI), Y1, Y1 \
+	VPMADDWD Y14, Y1, Y1 \
+	VCVTDQ2PS Y1, Y1 \
+	VMOVD (SI), X8 \
+	VMOVD (DI), X9 \
+	VCVTPH2PS X8, X8 \
+	VCVTPH2PS X9, X9 \
+	VMULPS X9, X8, X8 \
+	VADDPS X8, X15, X15 \
+	VBROADCASTSS X8, Y8 \
+	VFMADD231PS Y8, Y1, Y0
+
+#define MIN32SETUP \
+	MOVQ w+0(FP), SI \
+	MOVQ x+8(FP), DI \
+	MOVQ nb+16(FP), CX \
+	VXORPS Y0, Y0, Y0 \
+	VXORPS X15, X15, X15 \
+	MOVL $0x0f0f0f0f, AX \
+	VMOVD AX, X13 \
+	VPBROADCASTD X13, Y13 \
+	MOVL $0x10101010, AX \
+	VMOVD AX, X12 \
+	VPBROADCASTD X12, Y12 \
+	MOVL $0x00010001, AX \
+	VMOVD AX, X14 \
+	VPBROADCASTD X14, Y14
+
+// MIN32END reduces Y0 plus lane 1 of X15 into the result.
+#define MIN32END \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VMOVSHDUP X15, X1 \
+	VADDSS X1, X0, X0 \
+	VMOVSS X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
+
 // ---------------------------------------------------------------------
 // Q8_0 × four tokens (natural activation layout).
 
@@ -534,3 +784,369 @@ q6kx4loop:
 
 q6kx4done:
 	KX4END
+
+// ---------------------------------------------------------------------
+// Q2_K and Q3_K × Q8_K. Both have 16 sub-blocks of 16 values, so one
+// 128-bit lane of quants belongs to one sub-block. The two-bit (Q2_K) or
+// three-bit (Q3_K, used unsigned as q+4) values go through VPMADDUBSW;
+// VPMADDWD (VPDPWSSD on AVX-512) weights the int16 pair sums by the
+// sub-block's scale word.
+
+// func q2KDotAVX2(w *byte, x *byte, nb int) float32
+// w: nb Q2_K blocks (84 bytes: scales[16], qs[64], d, dmin); x: Q8_K.
+TEXT ·q2KDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y11, Y11, Y11
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $0x03030303, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	TESTQ CX, CX
+	JZ q2k2done
+
+q2k2loop:
+	Q2KSCALES
+	Q2KMINS
+	VBROADCASTSS X8, Y8
+	VPXOR Y10, Y10, Y10
+	VPERMQ $0x44, Y6, Y5
+	Q2HALF2(16, 4)
+	VPERMQ $0xee, Y6, Y5
+	Q2HALF2(48, 132)
+	VCVTDQ2PS Y10, Y10
+	VFMADD231PS Y8, Y10, Y0
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q2k2loop
+
+q2k2done:
+	VSUBPS Y11, Y0, Y0
+	HSUM8(Y0, X0, ret+24(FP))
+	VZEROUPPER
+	RET
+
+// func q3KDotAVX2(w *byte, x *byte, nb int) float32
+// w: nb Q3_K blocks (110 bytes: hmask[32], qs[64], scales[12], d); x: Q8_K.
+TEXT ·q3KDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	MOVL $0x03030303, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL $0x04040404, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ CX, CX
+	JZ q3k2done
+
+q3k2loop:
+	Q3KSCALES
+	VPMADDWD 260(DI), Y6, Y7
+	VPSLLD $2, Y7, Y7
+	VPXOR Y10, Y10, Y10
+	VPSUBD Y7, Y10, Y10
+	VMOVDQU (SI), Y14
+	VPERMQ $0x44, Y6, Y5
+	VMOVDQU 32(SI), Y1
+	Q3VEC2(0, VPSLLW, 2, 4, selH<>+0(SB))
+	Q3VEC2(2, VPSLLW, 1, 36, selH<>+32(SB))
+	Q3VEC2(4, VPSRLW, 0, 68, selH<>+64(SB))
+	Q3VEC2(6, VPSRLW, 1, 100, selH<>+96(SB))
+	VPERMQ $0xee, Y6, Y5
+	VMOVDQU 64(SI), Y1
+	Q3VEC2(0, VPSRLW, 2, 132, selH<>+0(SB))
+	Q3VEC2(2, VPSRLW, 3, 164, selH<>+32(SB))
+	Q3VEC2(4, VPSRLW, 4, 196, selH<>+64(SB))
+	Q3VEC2(6, VPSRLW, 5, 228, selH<>+96(SB))
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X8
+	VCVTPH2PS X8, X8
+	VMULSS (DI), X8, X8
+	VBROADCASTSS X8, Y8
+	VCVTDQ2PS Y10, Y10
+	VFMADD231PS Y8, Y10, Y0
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q3k2loop
+
+q3k2done:
+	HSUM8(Y0, X0, ret+24(FP))
+	VZEROUPPER
+	RET
+
+// func q2KDotAVX512(w *byte, x *byte, nb int) float32
+TEXT ·q2KDotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VXORPS Y11, Y11, Y11
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	MOVL $0x03030303, AX
+	VPBROADCASTD AX, Z12
+	K23IDX512
+	TESTQ CX, CX
+	JZ q2k5done
+
+q2k5loop:
+	Q2KSCALES
+	Q2KMINS
+	VBROADCASTSS X8, Z9
+	K23SCALES512
+	Q2UNPACK512(16, Z12, Z28, Z29)
+	Q2UNPACK512(48, Z12, Z30, Z31)
+	VPXORD Z2, Z2, Z2
+	K23DOTS512((DI))
+	VCVTDQ2PS Z2, Z2
+	VFMADD231PS Z9, Z2, Z0
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q2k5loop
+
+q2k5done:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VSUBPS Y11, Y0, Y0
+	HSUM8(Y0, X0, ret+24(FP))
+	VZEROUPPER
+	RET
+
+// func q3KDotAVX512(w *byte, x *byte, nb int) float32
+TEXT ·q3KDotAVX512(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	MOVL $0x03030303, AX
+	VPBROADCASTD AX, Z12
+	MOVL $0x04040404, AX
+	VPBROADCASTD AX, Z18
+	K23IDX512
+	TESTQ CX, CX
+	JZ q3k5done
+
+q3k5loop:
+	Q3KSCALES
+	K23SCALES512
+	VMOVDQU (SI), Y14
+	VPSRLW $1, Y14, Y15
+	VINSERTI64X4 $1, Y15, Z14, Z14
+	Q2UNPACK512(32, Z12, Z28, Z29)
+	Q3HIGH512(VPSLLW, 2, Z28, VPSRLW, 0, Z29)
+	Q2UNPACK512(64, Z12, Z30, Z31)
+	Q3HIGH512(VPSRLW, 2, Z30, VPSRLW, 4, Z31)
+	VPMADDWD 260(DI), Y6, Y7
+	VPSLLD $2, Y7, Y7
+	VPXORD Z2, Z2, Z2
+	VPSUBD Z7, Z2, Z2
+	K23DOTS512((DI))
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X8
+	VCVTPH2PS X8, X8
+	VMULSS (DI), X8, X8
+	VBROADCASTSS X8, Z9
+	VCVTDQ2PS Z2, Z2
+	VFMADD231PS Z9, Z2, Z0
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q3k5loop
+
+q3k5done:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, ret+24(FP))
+	VZEROUPPER
+	RET
+
+// func q2KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+// One Q2_K row against four Q8_K tokens at x + t·xStride bytes.
+TEXT ·q2KDotX4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ xStride+24(FP), R8
+	LEAQ (R8)(R8*2), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z19
+	MOVL $0x03030303, AX
+	VPBROADCASTD AX, Z18
+	K23IDX512
+	TESTQ CX, CX
+	JZ q2kx4done
+
+q2kx4loop:
+	VMOVDQU (SI), X1
+	VPANDD X19, X1, X2
+	VPMOVZXBW X2, Y6
+	VPSRLW $4, X1, X1
+	VPANDD X19, X1, X1
+	VPMOVZXBW X1, Y7
+	VMOVD 80(SI), X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS X8, Z11
+	VMOVSHDUP X8, X12
+	VBROADCASTSS X12, Y12
+	K23SCALES512
+	Q2UNPACK512(16, Z18, Z28, Z29)
+	Q2UNPACK512(48, Z18, Z30, Z31)
+	Q2TOK512((DI), Z0)
+	Q2TOK512((DI)(R8*1), Z10)
+	Q2TOK512((DI)(R8*2), Z16)
+	Q2TOK512((DI)(R9*1), Z17)
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q2kx4loop
+
+q2kx4done:
+	MOVQ out+32(FP), AX
+	HSUM16TO(Z0, Y0, X0, (AX))
+	HSUM16TO(Z10, Y10, X10, 4(AX))
+	HSUM16TO(Z16, Y16, X16, 8(AX))
+	HSUM16TO(Z17, Y17, X17, 12(AX))
+	VZEROUPPER
+	RET
+
+// func q3KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+// One Q3_K row against four Q8_K tokens at x + t·xStride bytes.
+TEXT ·q3KDotX4AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ xStride+24(FP), R8
+	LEAQ (R8)(R8*2), R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVL $0x03030303, AX
+	VPBROADCASTD AX, Z12
+	MOVL $0x04040404, AX
+	VPBROADCASTD AX, Z18
+	K23IDX512
+	TESTQ CX, CX
+	JZ q3kx4done
+
+q3kx4loop:
+	Q3KSCALES
+	K23SCALES512
+	VMOVDQU (SI), Y14
+	VPSRLW $1, Y14, Y15
+	VINSERTI64X4 $1, Y15, Z14, Z14
+	Q2UNPACK512(32, Z12, Z28, Z29)
+	Q3HIGH512(VPSLLW, 2, Z28, VPSRLW, 0, Z29)
+	Q2UNPACK512(64, Z12, Z30, Z31)
+	Q3HIGH512(VPSRLW, 2, Z30, VPSRLW, 4, Z31)
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X8
+	VCVTPH2PS X8, X8
+	VBROADCASTSS X8, Z11
+	Q3TOK512((DI), Z0)
+	Q3TOK512((DI)(R8*1), Z10)
+	Q3TOK512((DI)(R8*2), Z16)
+	Q3TOK512((DI)(R9*1), Z17)
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q3kx4loop
+
+q3kx4done:
+	MOVQ out+32(FP), AX
+	HSUM16TO(Z0, Y0, X0, (AX))
+	HSUM16TO(Z10, Y10, X10, 4(AX))
+	HSUM16TO(Z16, Y16, X16, 8(AX))
+	HSUM16TO(Z17, Y17, X17, 12(AX))
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------
+// AVX2 row kernels for the 32-value formats with a min or a fifth bit,
+// one block per step.
+
+// func q4_1DotAVX2(w *byte, x *byte, nb int) float32
+// w: nb Q4_1 blocks (20 bytes: d, m, qs[16]); x: Q8_1 blocks (36 bytes:
+// d, s = d·Σq, qs[32]).
+TEXT ·q4_1DotAVX2(SB), NOSPLIT, $0-28
+	MIN32SETUP
+	TESTQ CX, CX
+	JZ q41a2done
+
+q41a2loop:
+	NIB32(4)
+	MINBLK
+	ADDQ $20, SI
+	ADDQ $36, DI
+	DECQ CX
+	JNZ q41a2loop
+
+q41a2done:
+	MIN32END
+
+// func q5_1DotAVX2(w *byte, x *byte, nb int) float32
+// w: nb Q5_1 blocks (24 bytes: d, m, qh, qs[16]); x: Q8_1 blocks.
+TEXT ·q5_1DotAVX2(SB), NOSPLIT, $0-28
+	MIN32SETUP
+	TESTQ CX, CX
+	JZ q51a2done
+
+q51a2loop:
+	NIB32(8)
+	HIGH32(4)
+	MINBLK
+	ADDQ $24, SI
+	ADDQ $36, DI
+	DECQ CX
+	JNZ q51a2loop
+
+q51a2done:
+	MIN32END
+
+// func q5_0DotAVX2(w *byte, x *byte, nb int) float32
+// w: nb Q5_0 blocks (22 bytes: d, qh, qs[16]); x: Q8_0 blocks (34 bytes:
+// d, qs[32]). The values are used unsigned (q+16); 16·x is subtracted in
+// the int16 pair sums, which cannot overflow.
+TEXT ·q5_0DotAVX2(SB), NOSPLIT, $0-28
+	MIN32SETUP
+	TESTQ CX, CX
+	JZ q50a2done
+
+q50a2loop:
+	NIB32(6)
+	HIGH32(2)
+	VMOVDQU 2(DI), Y4
+	VPMADDUBSW Y4, Y1, Y1
+	VPMADDUBSW Y4, Y12, Y5
+	VPSUBW Y5, Y1, Y1
+	VPMADDWD Y14, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	MOVWLZX (SI), AX
+	VMOVD AX, X8
+	VPINSRW $1, (DI), X8, X8
+	VCVTPH2PS X8, X8
+	VMOVSHDUP X8, X9
+	VMULSS X9, X8, X8
+	VBROADCASTSS X8, Y8
+	VFMADD231PS Y8, Y1, Y0
+	ADDQ $22, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q50a2loop
+
+q50a2done:
+	MIN32END

@@ -61,6 +61,9 @@ func dotMoreQ8(t tensor.DType, w, xq []byte) (float32, bool) {
 			return pairsDot(t, w, xq, q5_1PairsAVX512), true
 		}
 	}
+	if s, ok := dotMoreQ8b(t, w, xq); ok {
+		return s, true
+	}
 	switch t {
 	case tensor.Q4_K:
 		return q4KDotAVX2(&w[0], &xq[0], len(w)/144), true
@@ -83,5 +86,5 @@ func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 		q5KDotX4AVX512(&w[0], &xq[0], len(w)/176, xStride, out)
 		return true
 	}
-	return false
+	return dotK23x4AVX512(t, w, xq, xStride, out)
 }
