@@ -245,5 +245,3 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 }
 
 func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }
-
-func gatedActFast(a Activation, gate, up []float32) bool { return false }
