@@ -3,9 +3,9 @@ package model
 import (
 	"fmt"
 
+	"github.com/nuri-ai/nuri/internal/mmap"
 	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
-	"golang.org/x/sys/unix"
 )
 
 // LoadOptions choose how weights are held in memory.
@@ -125,11 +125,11 @@ func (m *Model) copyWeights() error {
 	if total == 0 {
 		return nil
 	}
-	slab, err := unix.Mmap(-1, 0, total, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	slab, release, err := mmap.Anon(total)
 	if err != nil {
 		return fmt.Errorf("model: reserving %d bytes for the weights: %w", total, err)
 	}
-	m.closers = append(m.closers, munmapper(slab))
+	m.closers = append(m.closers, closerFunc(release))
 	off := 0
 	for _, t := range ws {
 		n := copy(slab[off:], t.Data)
@@ -139,9 +139,9 @@ func (m *Model) copyWeights() error {
 	return nil
 }
 
-type munmapper []byte
+type closerFunc func() error
 
-func (b munmapper) Close() error { return unix.Munmap(b) }
+func (f closerFunc) Close() error { return f() }
 
 // lockWeights pins the weights' pages.
 func (m *Model) lockWeights() error {
@@ -149,7 +149,7 @@ func (m *Model) lockWeights() error {
 		if len(t.Data) == 0 {
 			continue
 		}
-		if err := unix.Mlock(t.Data); err != nil {
+		if err := mmap.Lock(t.Data); err != nil {
 			return fmt.Errorf("model: locking %s in memory: %w (raise `ulimit -l` or run without --mlock)", t.Name, err)
 		}
 	}

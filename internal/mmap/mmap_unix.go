@@ -1,0 +1,55 @@
+//go:build unix
+
+package mmap
+
+import (
+	"os"
+	"golang.org/x/sys/unix"
+	"unsafe"
+)
+
+// Anon maps size bytes of zeroed private memory outside the Go heap (the
+// garbage collector neither scans nor counts it); release unmaps it.
+func Anon(size int) ([]byte, func() error, error) {
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() error { return unix.Munmap(b) }, nil
+}
+
+// Lock pins b's pages in RAM.
+func Lock(b []byte) error { return unix.Mlock(b) }
+
+// mapFile maps size bytes of f read-only and shared.
+func mapFile(f *os.File, size int) ([]byte, func() error, error) {
+	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, func() error { return unix.Munmap(data) }, nil
+}
+
+// Drop tells the kernel that this process no longer needs the pages of
+// part, a sub-slice of region (a mapping made by Map): they leave the
+// process's resident set (the page cache keeps them, and reading part again
+// brings them back). Only whole pages inside part are dropped; a part outside
+// region is ignored.
+func Drop(region, part []byte) {
+	if len(region) == 0 || len(part) == 0 {
+		return
+	}
+	r0 := uintptr(unsafe.Pointer(unsafe.SliceData(region)))
+	p0 := uintptr(unsafe.Pointer(unsafe.SliceData(part)))
+	if p0 < r0 || p0+uintptr(len(part)) > r0+uintptr(len(region)) {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	lo := (p0 + page - 1) &^ (page - 1)
+	hi := (p0 + uintptr(len(part))) &^ (page - 1)
+	if hi <= lo {
+		return
+	}
+	off := int(lo - r0)
+	_ = unix.Madvise(region[off:off+int(hi-lo)], unix.MADV_DONTNEED)
+}
