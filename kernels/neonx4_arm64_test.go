@@ -81,3 +81,36 @@ func testF16X4(t *testing.T) {
 		}
 	}
 }
+
+// TestKQuantX4Strided runs the four-token K-quant kernels on activation
+// rows with padding between them (xStride larger than a row), at block
+// counts around the unrolling, exactly against tensor.DotQ8Ref.
+func TestKQuantX4Strided(t *testing.T) { forLevels(t, testKQuantX4Strided) }
+
+func testKQuantX4Strided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		for _, nb := range []int{1, 4, 5, 9, 17} {
+			w := exactWeight(rng, dt, nb)
+			row := nb * tensor.Q8_K.TypeSize()
+			stride := row + 292*rng.IntN(3) + 4
+			xs := make([]byte, 3*stride+row)
+			for k := range 4 {
+				copy(xs[k*stride:], exactActivations(rng, dt, nb, 31))
+			}
+			var out [4]float32
+			if !dotMoreQ8x4(dt, w, xs, stride, &out) {
+				if level >= NEON {
+					t.Fatalf("%v: no four-token kernel", dt)
+				}
+				continue
+			}
+			for k := range 4 {
+				want := tensor.DotQ8Ref(dt, w, xs[k*stride:k*stride+row])
+				if out[k] != want {
+					t.Fatalf("%v nb=%d stride %d token %d: %v, want %v", dt, nb, stride, k, out[k], want)
+				}
+			}
+		}
+	}
+}
