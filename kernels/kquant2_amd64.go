@@ -17,6 +17,12 @@ func q5KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 //go:noescape
 func q6KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 
+//go:noescape
+func q2KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q3KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
 // dotQ8x4AVX2 is dotQ8x4 at the AVX2 level: one Q8_0 row (natural
 // activation layout) or Q4_0 row (interleaved pairs) against tokens
 // tok..tok+3.
@@ -44,8 +50,8 @@ func dotQ8x4AVX2(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) b
 	return true
 }
 
-// dotVecDotX4AVX2 is dotVecDotX4 at the AVX2 level: one K-quant row
-// against four Q8_K activation rows xStride bytes apart.
+// dotVecDotX4AVX2 is dotVecDotX4 at the AVX2 level: one K-quant row (Q2_K
+// to Q6_K) against four Q8_K activation rows xStride bytes apart.
 func dotVecDotX4AVX2(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
 	switch t {
 	case tensor.Q4_K:
@@ -54,6 +60,10 @@ func dotVecDotX4AVX2(t tensor.DType, w, xq []byte, xStride int, out *[4]float32)
 		q5KDotX4AVX2(&w[0], &xq[0], len(w)/176, xStride, out)
 	case tensor.Q6_K:
 		q6KDotX4AVX2(&w[0], &xq[0], len(w)/210, xStride, out)
+	case tensor.Q2_K:
+		q2KDotX4AVX2(&w[0], &xq[0], len(w)/84, xStride, out)
+	case tensor.Q3_K:
+		q3KDotX4AVX2(&w[0], &xq[0], len(w)/110, xStride, out)
 	default:
 		return false
 	}

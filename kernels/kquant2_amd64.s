@@ -573,6 +573,42 @@ GLOBL k20<>(SB), RODATA|NOPTR, $16
 	VZEROUPPER \
 	RET
 
+// Q2VEC4 takes the two-bit field at bit qs of the 32 bytes at qo(SI)
+// (Y14 = 0x03 bytes) and multiplies it with every token (selector sel of
+// the half's scales in Y5).
+#define Q2VEC4(qo, qs, xo, sel) \
+	VMOVDQU qo(SI), Y4 \
+	VPSRLW $qs, Y4, Y4 \
+	VPAND Y14, Y4, Y4 \
+	VPSHUFB sel, Y5, Y7 \
+	KTOK4(Y4, xo)
+
+#define Q2HALF4(qo, xo) \
+	Q2VEC4(qo, 0, xo, selH<>+0(SB)) \
+	Q2VEC4(qo, 2, xo+32, selH<>+32(SB)) \
+	Q2VEC4(qo, 4, xo+64, selH<>+64(SB)) \
+	Q2VEC4(qo, 6, xo+96, selH<>+96(SB))
+
+// Q3VEC4 builds 32 Q3_K values q+4 (two-bit field at bit qs of the bytes
+// at qo(SI), Y13 = 0x03; hmask bit brought to bit 2 by hop $hn, Y14 =
+// 0x04) and multiplies them with every token.
+#define Q3VEC4(qo, qs, hop, hn, xo, sel) \
+	VMOVDQU qo(SI), Y4 \
+	VPSRLW $qs, Y4, Y4 \
+	VPAND Y13, Y4, Y4 \
+	VMOVDQU (SI), Y15 \
+	hop $hn, Y15, Y15 \
+	VPAND Y14, Y15, Y15 \
+	VPOR Y15, Y4, Y4 \
+	VPSHUFB sel, Y5, Y7 \
+	KTOK4(Y4, xo)
+
+// Q3START4 sets token lanes to -4·Σ scale·block sum (Y12 = 0).
+#define Q3START4(base, lanes) \
+	VPMADDWD 260 base, Y6, Y7 \
+	VPSLLD $2, Y7, Y7 \
+	VPSUBD Y7, Y12, lanes
+
 // ---------------------------------------------------------------------
 // Q8_0 × four tokens (natural activation layout).
 
@@ -1150,3 +1186,90 @@ q50a2loop:
 
 q50a2done:
 	MIN32END
+
+// func q2KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+TEXT ·q2KDotX4AVX2(SB), NOSPLIT, $0-40
+	KX4SETUP
+	MOVL $0x03030303, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	TESTQ CX, CX
+	JZ q2kx42done
+
+q2kx42loop:
+	VMOVDQU (SI), X4
+	VPAND X13, X4, X5
+	VPMOVZXBW X5, Y6
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	VPERMQ $0x44, Y6, Y5
+	Q2HALF4(16, 4)
+	VPERMQ $0xee, Y6, Y5
+	Q2HALF4(48, 132)
+	VMOVDQU (SI), X6
+	VPSRLW $4, X6, X6
+	VPAND X13, X6, X6
+	VPMOVZXBW X6, Y6
+	VMOVD 80(SI), X4
+	VCVTPH2PS X4, X4
+	VBROADCASTSS X4, Y5
+	VMOVSHDUP X4, X4
+	VBROADCASTSS X4, Y4
+	KMINTOK((DI), Y8, Y0)
+	KMINTOK((DI)(R8*1), Y9, Y1)
+	KMINTOK((DI)(R8*2), Y10, Y2)
+	KMINTOK((DI)(R9*1), Y11, Y3)
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q2kx42loop
+
+q2kx42done:
+	KX4END
+
+// func q3KDotX4AVX2(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+TEXT ·q3KDotX4AVX2(SB), NOSPLIT, $0-40
+	KX4SETUP
+	MOVL $0x03030303, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $0x04040404, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	TESTQ CX, CX
+	JZ q3kx42done
+
+q3kx42loop:
+	Q3KSCALES
+	VPXOR Y12, Y12, Y12
+	Q3START4((DI), Y8)
+	Q3START4((DI)(R8*1), Y9)
+	Q3START4((DI)(R8*2), Y10)
+	Q3START4((DI)(R9*1), Y11)
+	VPERMQ $0x44, Y6, Y5
+	Q3VEC4(32, 0, VPSLLW, 2, 4, selH<>+0(SB))
+	Q3VEC4(32, 2, VPSLLW, 1, 36, selH<>+32(SB))
+	Q3VEC4(32, 4, VPSRLW, 0, 68, selH<>+64(SB))
+	Q3VEC4(32, 6, VPSRLW, 1, 100, selH<>+96(SB))
+	VPERMQ $0xee, Y6, Y5
+	Q3VEC4(64, 0, VPSRLW, 2, 132, selH<>+0(SB))
+	Q3VEC4(64, 2, VPSRLW, 3, 164, selH<>+32(SB))
+	Q3VEC4(64, 4, VPSRLW, 4, 196, selH<>+64(SB))
+	Q3VEC4(64, 6, VPSRLW, 5, 228, selH<>+96(SB))
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VBROADCASTSS X5, Y5
+	Q6FIN((DI), Y8, Y0)
+	Q6FIN((DI)(R8*1), Y9, Y1)
+	Q6FIN((DI)(R8*2), Y10, Y2)
+	Q6FIN((DI)(R9*1), Y11, Y3)
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q3kx42loop
+
+q3kx42done:
+	KX4END

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/nuri-ai/nuri/tensor"
@@ -31,6 +32,9 @@ func testVecDotKernelsExact(t *testing.T) {
 				xb := len(xs) / 4
 				var x4 [4]float32
 				did := dotVecDotX4(dt, w, xs, xb, &x4)
+				if !did && hasX4(dt) {
+					t.Fatalf("%v nb=%d: no four-token kernel at %v", dt, nb, level)
+				}
 				for k := 0; k < 4; k++ {
 					xq := xs[k*xb : (k+1)*xb]
 					want := tensor.DotQ8Ref(dt, w, xq)
@@ -44,6 +48,19 @@ func testVecDotKernelsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hasX4 reports whether a four-token kernel must exist for t at the
+// running level (amd64: the K-quants at AVX2 and AVX-512).
+func hasX4(t tensor.DType) bool {
+	if runtime.GOARCH != "amd64" || (level != AVX2 && level != AVX512) {
+		return false
+	}
+	switch t {
+	case tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+		return true
+	}
+	return false
 }
 
 // TestVecDotKernelsFullRange uses random scales and activations quantized
@@ -117,6 +134,9 @@ func testQ8x4Exact(t *testing.T) {
 			for _, tok := range []int{0, 1} {
 				var o4 [4]float32
 				if !dotQ8x4(dt, w, &a, tok, &o4) {
+					if runtime.GOARCH == "amd64" && (level == AVX2 || level == AVX512) && nb >= 2 {
+						t.Fatalf("%v nb=%d: no four-token kernel at %v", dt, nb, level)
+					}
 					continue
 				}
 				for k, v := range o4 {
