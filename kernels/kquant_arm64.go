@@ -24,6 +24,27 @@ func q6KDotSDOT(w *byte, x *byte, nb int) float32
 //go:noescape
 func q6KDotNEON(w *byte, x *byte, nb int) float32
 
+// Q4_1, Q5_0 and Q5_1 row kernels (legacy_arm64.s) against activations
+// in tensor.VecDotType, one block per step.
+
+//go:noescape
+func q4_1DotSDOT(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q4_1DotNEON(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q5_0DotSDOT(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q5_0DotNEON(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q5_1DotSDOT(w *byte, x *byte, nb int) float32
+
+//go:noescape
+func q5_1DotNEON(w *byte, x *byte, nb int) float32
+
 // dotQ8Ref dots a weight row of type t with activations xq already in
 // tensor.VecDotType(t), using assembly where there is a kernel for t.
 func dotQ8Ref(t tensor.DType, w, xq []byte) float32 {
@@ -48,6 +69,12 @@ func dotMoreQ8(t tensor.DType, w, xq []byte) (float32, bool) {
 		k, _ = pick(q5KDotSDOT, q5KDotNEON)
 	case tensor.Q6_K:
 		k, _ = pick(q6KDotSDOT, q6KDotNEON)
+	case tensor.Q4_1:
+		k, _ = pick(q4_1DotSDOT, q4_1DotNEON)
+	case tensor.Q5_0:
+		k, _ = pick(q5_0DotSDOT, q5_0DotNEON)
+	case tensor.Q5_1:
+		k, _ = pick(q5_1DotSDOT, q5_1DotNEON)
 	default:
 		return 0, false
 	}

@@ -114,3 +114,23 @@ func testKQuantX4Strided(t *testing.T) {
 		}
 	}
 }
+
+// TestNEONLegacyKernelsUsed checks that the arm64 levels route Q4_1, Q5_0
+// and Q5_1 to their assembly kernels, so that the kquant tests exercise
+// them.
+func TestNEONLegacyKernelsUsed(t *testing.T) {
+	for _, l := range []Level{NEON, NEONDot} {
+		if l > MaxCPULevel() {
+			continue
+		}
+		old := setLevel(l)
+		for _, dt := range []tensor.DType{tensor.Q4_1, tensor.Q5_0, tensor.Q5_1} {
+			w := make([]byte, dt.TypeSize())
+			xq := make([]byte, tensor.VecDotType(dt).TypeSize())
+			if _, ok := dotMoreQ8(dt, w, xq); !ok {
+				t.Errorf("%v: no kernel for %v", l, dt)
+			}
+		}
+		setLevel(old)
+	}
+}
