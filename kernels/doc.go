@@ -19,28 +19,28 @@
 //   - Q8_0, Q4_0: activations are quantized to Q8_0 (bytes identical to
 //     tensor.Quantize) and multiplied with integer block sums (AVX-512 VNNI
 //     VPDPBUSD or AVX2 VPMADDUBSW), scaled per block in float32.
-//   - Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1 (AVX-512 VNNI kernels; all but
-//     Q4_K and Q6_K in kquant_amd64.s, which also holds the AVX2 kernels of
-//     Q4_K, Q5_K and Q6_K) and Q2_K, Q3_K (tensor.DotQ8Ref): activations
-//     quantized to tensor.VecDotType (Q8_K, Q8_1 or Q8_0).
+//   - Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1: activations quantized
+//     to tensor.VecDotType (Q8_K, Q8_1 or Q8_0) and integer block sums, with
+//     AVX-512 VNNI and AVX2 row kernels for every one of them (dots_amd64.s,
+//     kquant_amd64.s, kquant2_amd64.s).
 //   - F32, F16, BF16: float32 activations, float32 fused multiply-add.
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.
 //
-// For n ≥ 4, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (AVX-512) use kernels that
-// multiply one weight row with four tokens at once, F32, F16 and BF16 a
-// register-tiled kernel of four rows × four tokens (floattile_amd64.s), and
-// every path walks tiles of 16 rows × 4 tokens so that activations stay in
-// cache (prefill).
+// For n ≥ 4, Q8_0, Q4_0 and Q2_K–Q6_K use kernels that multiply one weight
+// row with four tokens at once (AVX-512 and AVX2), F32, F16 and BF16 a
+// register-tiled kernel of four rows × four tokens (AVX-512,
+// floattile_amd64.s), and every path walks tiles of 16 rows × 4 tokens so
+// that activations stay in cache (prefill). Q4_1, Q5_0 and Q5_1 have no
+// four-token kernels yet.
 //
 // MatMulGroup multiplies several weights that read the same input (the
 // query, key and value projections; gate and up) in one pass: the input is
 // quantized once and the rows of all weights are handed out together.
 //
 // With at most four tokens (decode, small batches) a product streams its
-// weights from memory, so the rows are cut into chunks of about 512 KB, a
-// multiple of the thread count: every chunk starts a stream the hardware
-// prefetcher has to pick up, and many small chunks leave bandwidth unused.
+// weights from memory, so the rows are cut into chunks of about 512 KB (at
+// least two per thread): small chunks leave bandwidth unused.
 //
 // # CPU levels
 //
@@ -63,10 +63,15 @@
 //
 // # Threads and scratch memory
 //
-// A Pool holds persistent worker goroutines (spin for ~50µs after a job, then
-// park; by default one thread per physical core, see PhysicalCores) and the scratch buffers MatMul needs (quantized activations,
-// dequantized rows), so it doubles as the per-model workspace: after the
-// first call with a given shape, MatMul does not allocate. Calls on one Pool
+// A Pool holds persistent worker goroutines (spin for ~50µs after a job,
+// then park; by default one thread per physical core, see PhysicalCores)
+// and the scratch buffers MatMul needs (quantized activations, dequantized
+// rows), so it doubles as the per-model workspace: after the first call with
+// a given shape, MatMul does not allocate. Run gives each thread a
+// contiguous share of a job's indices, taken in order so that consecutive
+// chunks form one memory stream; a thread that runs out takes indices from
+// the ends of the other shares, so a thread the operating system deschedules
+// does not hold up the rest for long. Calls on one Pool
 // are serialised; use one Pool per concurrently running model.
 //
 // # Benchmarks
