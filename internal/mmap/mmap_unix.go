@@ -3,8 +3,8 @@
 package mmap
 
 import (
-	"os"
 	"golang.org/x/sys/unix"
+	"os"
 	"unsafe"
 )
 
