@@ -214,6 +214,9 @@ func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool {
 //go:noescape
 func quantQ8KNEON(x *float32, nb int, y *byte)
 
+//go:noescape
+func quantQ8FileNEON(x *float32, nb int, y *byte, bs int)
+
 // quantizeVecDot quantizes x into y as type t (tensor.VecDotType of a
 // weight), bit-identical to tensor.Quantize.
 func quantizeVecDot(t tensor.DType, x []float32, y []byte) {
@@ -221,6 +224,12 @@ func quantizeVecDot(t tensor.DType, x []float32, y []byte) {
 		nb := len(x) / 256
 		_ = y[292*nb-1]
 		quantQ8KNEON(&x[0], nb, &y[0])
+		return
+	}
+	if (t == tensor.Q8_0 || t == tensor.Q8_1) && level >= NEON && len(x) >= 32 {
+		nb, bs := len(x)/32, t.TypeSize()
+		_ = y[bs*nb-1]
+		quantQ8FileNEON(&x[0], nb, &y[0], bs)
 		return
 	}
 	_ = tensor.Quantize(t, x, y) // sizes were checked by MatMul

@@ -138,3 +138,34 @@ func testQuantQ8KFast(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantQ8FileFast checks that quantizeVecDot makes tensor.Quantize's
+// Q8_0 and Q8_1 bytes (the activations of Q5_0, Q4_1 and Q5_1).
+func TestQuantQ8FileFast(t *testing.T) { forLevels(t, testQuantQ8FileFast) }
+
+func testQuantQ8FileFast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	for _, dt := range []tensor.DType{tensor.Q8_0, tensor.Q8_1} {
+		bs := dt.TypeSize()
+		for _, nb := range []int{1, 2, 5, 6, 7, 13} {
+			for trial := 0; trial < 4; trial++ {
+				x := quantInput(rng, nb, 32, 127)
+				got := make([]byte, bs*nb)
+				want := make([]byte, bs*nb)
+				for i := range got {
+					got[i] = 0xa5
+				}
+				quantizeVecDot(dt, x, got)
+				if err := tensor.Quantize(dt, x, want); err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < nb; i++ {
+					g, w := got[bs*i:bs*(i+1)], want[bs*i:bs*(i+1)]
+					if !bytes.Equal(g, w) {
+						t.Fatalf("%v nb=%d trial %d block %d: % x, want % x", dt, nb, trial, i, g, w)
+					}
+				}
+			}
+		}
+	}
+}

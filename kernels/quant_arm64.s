@@ -56,26 +56,31 @@
 	XTN16(8, 0); XTN2_16(8, 1); XTN16(9, 2); XTN2_16(9, 3); XTN8(lo, 8); XTN2_8(lo, 9); \
 	XTN16(8, 4); XTN2_16(8, 5); XTN16(9, 6); XTN2_16(9, 7); XTN8(hi, 8); XTN2_8(hi, 9)
 
-// Q8BLOCK(lo, hi) quantizes the next 32 floats at R0 to Q8_0: quants
-// 0..15 in Vlo, 16..31 in Vhi, the fp16-rounded scale stored at R4 (post
-// increment). d = max|x|/127; q = x·(1/d) rounded, or 0 where d is 0.
-#define Q8BLOCK(lo, hi) \
+// Q8QUANT(lo, hi) quantizes the next 32 floats at R0 to Q8_0: quants
+// 0..15 in Vlo, 16..31 in Vhi, the unrounded scale d = max|x|/127 in F11;
+// q = x·(1/d) rounded, or 0 where d is 0.
+#define Q8QUANT(lo, hi) \
 	LOAD32; \
 	ABSMAX8; \
 	FMAXV(8, 8); \
-	FDIVS F29, F8, F9; \
-	FDIVS F9, F28, F10; \
-	FMOVS F9, R5; \
+	FDIVS F29, F8, F11; \
+	FDIVS F11, F28, F10; \
+	FMOVS F11, R5; \
 	FMOVS F10, R6; \
 	CMPW $0, R5; \
 	CSELW EQ, ZR, R6, R6; \
 	VDUP R6, V10.S4; \
-	FCVTSH F9, F11; \
-	FCVTHS F11, F11; \
-	FMOVS.P F11, 4(R4); \
 	SCALE8(10); \
 	CVT8(FCVTAS32); \
 	NARROW(lo, hi)
+
+// Q8BLOCK(lo, hi) is Q8QUANT with the fp16-rounded scale stored as a
+// float32 at R4 (post increment).
+#define Q8BLOCK(lo, hi) \
+	Q8QUANT(lo, hi); \
+	FCVTSH F11, F12; \
+	FCVTHS F12, F12; \
+	FMOVS.P F12, 4(R4)
 
 // CORR(d, q): the sums of each four consecutive quants of Vq times -off
 // (V27) into Vd.
@@ -246,4 +251,46 @@ qknext:
 	ADD $292, R2, R2
 	SUBS $1, R1, R1
 	BNE qkblock
+	RET
+
+// func quantQ8FileNEON(x *float32, nb int, y *byte, bs int)
+// Q8_0 (bs = 34: fp16 d, 32 quants) or Q8_1 (bs = 36: fp16 d, fp16 s =
+// Σq·d with the unrounded d, 32 quants) in the file layout.
+TEXT ·quantQ8FileNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD nb+8(FP), R1
+	MOVD y+16(FP), R2
+	MOVD bs+24(FP), R3
+	MOVW $0x3f800000, R9
+	FMOVS R9, F28
+	MOVW $0x42fe0000, R9
+	FMOVS R9, F29
+
+q8floop:
+	Q8QUANT(16, 17)
+	FCVTSH F11, F12
+	FMOVS F12, R6
+	MOVH R6, (R2)
+	ADD $2, R2, R7
+	CMP $36, R3
+	BNE q8fstore
+	SADDLP8(18, 16)
+	SADDLP8(19, 17)
+	ADDP16(18, 18, 19)
+	SADDLP16(18, 18)
+	ADDP32(18, 18, 18)
+	ADDP32(18, 18, 18)
+	VMOV V18.S[0], R6
+	SCVTFWS R6, F13
+	FMULS F11, F13, F13
+	FCVTSH F13, F13
+	FMOVS F13, R6
+	MOVH R6, 2(R2)
+	ADD $4, R2, R7
+
+q8fstore:
+	VST1 [V16.B16, V17.B16], (R7)
+	ADD R3, R2, R2
+	SUBS $1, R1, R1
+	BNE q8floop
 	RET
