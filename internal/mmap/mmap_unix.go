@@ -3,9 +3,10 @@
 package mmap
 
 import (
-	"golang.org/x/sys/unix"
 	"os"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Anon maps size bytes of zeroed private memory outside the Go heap (the
