@@ -73,27 +73,7 @@ func testVecDotKernelsFullRange(t *testing.T) {
 	for _, dt := range kquant2Types {
 		for _, nb := range awkwardBlocks {
 			cols := nb * dt.BlockSize()
-			w := randomWeight(rng, dt, 1, cols)
-			x := randomVec(rng, 4*cols)
-			want, mag := refMatMul(w, x, 4)
-			vdt := tensor.VecDotType(dt)
-			xb, _ := tensor.RowBytes(vdt, cols)
-			xs := make([]byte, 4*xb)
-			for k := 0; k < 4; k++ {
-				if err := tensor.Quantize(vdt, x[k*cols:(k+1)*cols], xs[k*xb:(k+1)*xb]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := make([]float32, 4)
-			for k := range got {
-				got[k] = dotQ8Ref(dt, w.Data, xs[k*xb:(k+1)*xb])
-			}
-			name := fmt.Sprintf("%v nb=%d", dt, nb)
-			checkClose(t, name, got, want, mag, 1e-5)
-			var x4 [4]float32
-			if dotVecDotX4(dt, w.Data, xs, xb, &x4) {
-				checkClose(t, name+" x4", x4[:], want, mag, 1e-5)
-			}
+			checkRowAndX4(t, rng, dt, cols, fmt.Sprintf("%v nb=%d", dt, nb), dotVecDotX4)
 		}
 	}
 }

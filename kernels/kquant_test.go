@@ -107,28 +107,35 @@ func testMoreQ8Random(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, dt := range kquantTypes {
 		for _, cols := range []int{dt.BlockSize(), 5 * dt.BlockSize(), 40 * dt.BlockSize()} {
-			w := randomWeight(rng, dt, 1, cols)
-			x := randomVec(rng, 4*cols)
-			want, mag := refMatMul(w, x, 4)
-			vdt := tensor.VecDotType(dt)
-			xb, _ := tensor.RowBytes(vdt, cols)
-			xs := make([]byte, 4*xb)
-			for k := 0; k < 4; k++ {
-				if err := tensor.Quantize(vdt, x[k*cols:(k+1)*cols], xs[k*xb:(k+1)*xb]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := make([]float32, 4)
-			for k := range got {
-				got[k] = dotQ8Ref(dt, w.Data, xs[k*xb:(k+1)*xb])
-			}
-			name := fmt.Sprintf("%v cols=%d", dt, cols)
-			checkClose(t, name, got, want, mag, 1e-5)
-			var x4 [4]float32
-			if dotMoreQ8x4(dt, w.Data, xs, xb, &x4) {
-				checkClose(t, name+" x4", x4[:], want, mag, 1e-5)
-			}
+			checkRowAndX4(t, rng, dt, cols, fmt.Sprintf("%v cols=%d", dt, cols), dotMoreQ8x4)
 		}
+	}
+}
+
+// checkRowAndX4 compares the row kernel (dotQ8Ref) and, where x4 has one
+// for dt at this level, the four-token kernel with the reference on one
+// random row of cols values against four random tokens.
+func checkRowAndX4(t *testing.T, rng *rand.Rand, dt tensor.DType, cols int, name string, x4 func(dt tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool) {
+	t.Helper()
+	w := randomWeight(rng, dt, 1, cols)
+	x := randomVec(rng, 4*cols)
+	want, mag := refMatMul(w, x, 4)
+	vdt := tensor.VecDotType(dt)
+	xb, _ := tensor.RowBytes(vdt, cols)
+	xs := make([]byte, 4*xb)
+	for k := 0; k < 4; k++ {
+		if err := tensor.Quantize(vdt, x[k*cols:(k+1)*cols], xs[k*xb:(k+1)*xb]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]float32, 4)
+	for k := range got {
+		got[k] = dotQ8Ref(dt, w.Data, xs[k*xb:(k+1)*xb])
+	}
+	checkClose(t, name, got, want, mag, 1e-5)
+	var o4 [4]float32
+	if x4(dt, w.Data, xs, xb, &o4) {
+		checkClose(t, name+" x4", o4[:], want, mag, 1e-5)
 	}
 }
 
