@@ -36,21 +36,4 @@ func (a *q8Act) quantizeTokenFast(b int, x []float32, off int32) bool { return f
 
 func quantizeVecDot(t tensor.DType, x []float32, y []byte) { _ = tensor.Quantize(t, x, y) }
 
-func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
-	qs, d, _ := a.tok(tok)
-	return dotQ4_0PackedGo(w, qs, d, a.nb)
-}
-
-func dotQ4_0PackedX4(w []byte, a *q8Act, tok int, out *[4]float32) bool { return false }
-
-func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32) bool {
-	return false
-}
-
-func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
-	return false
-}
-
-func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }
-
 func gatedActFast(a Activation, gate, up []float32) bool { return false }
