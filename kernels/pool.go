@@ -29,8 +29,10 @@ type Pool struct {
 	// current job, packed as lo<<32 | hi (see work).
 	ranges []paddedRange
 	// done receives a token from the last worker to leave a job whose
-	// caller stopped spinning and waits (waiting is then 1).
-	waiting atomic.Int32
+	// caller stopped spinning and waits; waiting then holds that job's gen
+	// (0 otherwise), so that a worker late from an earlier job cannot hand
+	// its token to the wrong wait.
+	waiting atomic.Uint64
 	done    chan struct{}
 
 	workers []*worker
@@ -121,7 +123,7 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 		p.ranges[t].r.Store(lo<<32 | hi)
 	}
 	p.pending.Store(int32(len(p.workers)))
-	p.gen.Add(1)
+	gen := p.gen.Add(1)
 	for _, w := range p.workers {
 		if w.sleeping.CompareAndSwap(1, 0) {
 			w.wake <- struct{}{}
@@ -136,11 +138,11 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 		if spins < waitSpins {
 			continue
 		}
-		p.waiting.Store(1)
+		p.waiting.Swap(gen) // a read-modify-write, as for sleeping in loop
 		if p.pending.Load() == 0 {
 			// Everyone left while we were deciding to park; a token may
 			// still be on its way.
-			if !p.waiting.CompareAndSwap(1, 0) {
+			if !p.waiting.CompareAndSwap(gen, 0) {
 				<-p.done
 			}
 			break
@@ -195,7 +197,10 @@ func (p *Pool) loop(w *worker, thread int) {
 		deadline := time.Now().Add(spinFor)
 		for spins := 0; p.gen.Load() == seen; spins++ {
 			if spins&127 == 127 && time.Now().After(deadline) {
-				w.sleeping.Store(1)
+				// Swap, not Store: an atomic read-modify-write also orders
+				// this against the load below on emulators (qemu on x86)
+				// that let a release store pass a later acquire load.
+				w.sleeping.Swap(1)
 				if p.gen.Load() != seen {
 					// Work arrived while we were deciding to park.
 					if !w.sleeping.CompareAndSwap(1, 0) {
@@ -212,7 +217,7 @@ func (p *Pool) loop(w *worker, thread int) {
 			return
 		}
 		p.work(thread)
-		if p.pending.Add(-1) == 0 && p.waiting.CompareAndSwap(1, 0) {
+		if p.pending.Add(-1) == 0 && p.waiting.CompareAndSwap(seen, 0) {
 			p.done <- struct{}{}
 		}
 	}

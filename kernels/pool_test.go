@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,5 +42,39 @@ func TestPoolRun(t *testing.T) {
 	defer p0.Close()
 	if p0.Threads() < 1 {
 		t.Fatal("NewPool(0) has no threads")
+	}
+}
+
+// TestPoolStress runs many short jobs while threads are descheduled at
+// random points (more pool threads than CPUs, yields inside the work), so
+// that the caller often stops spinning and parks: every index must run
+// exactly once per job, and Run must not return before all have.
+func TestPoolStress(t *testing.T) {
+	rounds := 20000
+	if testing.Short() {
+		rounds = 2000
+	}
+	for _, threads := range []int{2, 3, 5} {
+		p := NewPool(threads)
+		var counts [8]atomic.Int32
+		for r := 0; r < rounds; r++ {
+			n := 2 + r%7
+			p.Run(n, func(i, thread int) {
+				if (i+r)%3 == 0 {
+					runtime.Gosched()
+				}
+				if (i*7+r)%61 == 0 {
+					time.Sleep(20 * time.Microsecond)
+				}
+				counts[i].Add(1)
+			})
+			for i := 0; i < n; i++ {
+				if c := counts[i].Swap(0); c != 1 {
+					p.Close()
+					t.Fatalf("threads=%d round %d: index %d ran %d times before Run returned", threads, r, i, c)
+				}
+			}
+		}
+		p.Close()
 	}
 }
