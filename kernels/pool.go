@@ -132,10 +132,17 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 	p.work(0)
 	// Wait for the workers to leave the job. They are at most one index
 	// behind unless the operating system descheduled one; then spinning
-	// would keep it off the CPU, so after a while park until the last one
+	// would keep it off the CPU, so after spinFor park until the last one
 	// hands over a token.
+	var deadline time.Time
 	for spins := 0; p.pending.Load() != 0; spins++ {
-		if spins < waitSpins {
+		if spins&127 != 127 {
+			continue
+		}
+		if now := time.Now(); deadline.IsZero() {
+			deadline = now.Add(spinFor)
+			continue
+		} else if now.Before(deadline) {
 			continue
 		}
 		p.waiting.Swap(gen) // a read-modify-write, as for sleeping in loop
@@ -152,10 +159,6 @@ func (p *Pool) run(n int, fn func(i, thread int)) {
 	}
 	p.fn = nil
 }
-
-// waitSpins is how long Run's caller polls for the workers before it parks
-// (a few microseconds).
-const waitSpins = 4096
 
 // work runs indices of the current job on thread: first its own share in
 // increasing order, then, taking from the end, whatever is left of the
