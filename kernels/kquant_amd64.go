@@ -85,6 +85,8 @@ func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 	case tensor.Q5_K:
 		q5KDotX4AVX512(&w[0], &xq[0], len(w)/176, xStride, out)
 		return true
+	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1:
+		return dotLegacyX4AVX512(t, w, xq, xStride, out)
 	}
 	return dotK23x4AVX512(t, w, xq, xStride, out)
 }
