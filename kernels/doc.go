@@ -28,11 +28,10 @@
 //     exactly (tensor.Dequantize) and dotted in float32.
 //
 // For n ≥ 4, Q8_0, Q4_0 and Q2_K–Q6_K use kernels that multiply one weight
-// row with four tokens at once (AVX-512 and AVX2), F32, F16 and BF16 a
-// register-tiled kernel of four rows × four tokens (AVX-512,
-// floattile_amd64.s), and every path walks tiles of 16 rows × 4 tokens so
-// that activations stay in cache (prefill). Q4_1, Q5_0 and Q5_1 have no
-// four-token kernels yet.
+// row with four tokens at once (AVX-512 and AVX2; Q4_1, Q5_0 and Q5_1 too at
+// AVX-512), F32, F16 and BF16 a register-tiled kernel of four rows × four
+// tokens (AVX-512, floattile_amd64.s), and every path walks tiles of 16 rows
+// × 4 tokens so that activations stay in cache (prefill).
 //
 // MatMulGroup multiplies several weights that read the same input (the
 // query, key and value projections; gate and up) in one pass: the input is
