@@ -173,20 +173,10 @@ func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool 
 	switch t {
 	case tensor.Q8_0:
 		q8_0PairsX4AVX512(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
-		if a.nb%2 != 0 {
-			for k := range 4 {
-				qk, dk, _ := a.tok(tok + k)
-				out[k] += dotQ8_0Go(w, qk, dk, a.nb-1, a.nb)
-			}
-		}
+		addOddBlockX4(t, w, a, tok, out)
 	case tensor.Q4_0:
 		q4_0PairsX4AVX512(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
-		if a.nb%2 != 0 {
-			for k := range 4 {
-				qk, dk, _ := a.tok(tok + k)
-				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, a.interlv)
-			}
-		}
+		addOddBlockX4(t, w, a, tok, out)
 	default:
 		return false
 	}

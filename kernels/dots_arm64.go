@@ -151,12 +151,7 @@ func dotQ8x4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) bool 
 		} else {
 			q4_0DotILX4NEON(&w[0], &qs[0], &d[0], a.nb/2, qsStride, dStride, out)
 		}
-		if a.nb%2 != 0 {
-			for k := range 4 {
-				qk, dk, _ := a.tok(tok + k)
-				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, true)
-			}
-		}
+		addOddBlockX4(t, w, a, tok, out) // a.interlv holds here
 	default:
 		return false
 	}

@@ -97,3 +97,20 @@ func dotBF16Go(w []byte, x []float32) float32 {
 	}
 	return s0 + s1
 }
+
+// addOddBlockX4 adds the dot of the last block of a Q8_0 or Q4_0 row, when
+// the row has an odd block count, to the four tokens tok..tok+3 in out: the
+// four-token kernels work on pairs of blocks and leave that block to Go.
+func addOddBlockX4(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) {
+	if a.nb%2 == 0 {
+		return
+	}
+	for k := range 4 {
+		qk, dk, _ := a.tok(tok + k)
+		if t == tensor.Q8_0 {
+			out[k] += dotQ8_0Go(w, qk, dk, a.nb-1, a.nb)
+		} else {
+			out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, a.interlv)
+		}
+	}
+}

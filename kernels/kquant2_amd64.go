@@ -38,12 +38,7 @@ func dotQ8x4AVX2(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) b
 			return false
 		}
 		q4_0PairsX4AVX2(&w[0], &qs[0], &corr[0], &d[0], np, qsStride, corrStride, dStride, out)
-		if a.nb%2 != 0 {
-			for k := range 4 {
-				qk, dk, _ := a.tok(tok + k)
-				out[k] += dotQ4_0Go(w, qk, dk, a.nb-1, a.nb, a.interlv)
-			}
-		}
+		addOddBlockX4(t, w, a, tok, out)
 	default:
 		return false
 	}
