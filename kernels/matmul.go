@@ -157,7 +157,12 @@ func pathOf(w *tensor.Tensor) (path int, act int) {
 		}
 	case tensor.F32, tensor.F16, tensor.BF16:
 		return pathFloat, 0
-	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+	case tensor.Q4_K:
+		if layoutOf(w.Data) == x16 {
+			return pathX16, int(tensor.Q8_K)
+		}
+		return pathVecDot, int(tensor.Q8_K)
+	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K, tensor.Q5_K, tensor.Q6_K:
 		return pathVecDot, int(tensor.VecDotType(w.Type))
 	}
 	return pathGeneric, int(w.Type)
@@ -519,8 +524,11 @@ func supported(t tensor.DType) bool {
 // matmulX16 multiplies weights in the x16 layout (see x16.go).
 func matmulX16(p *Pool) {
 	j := &p.job
-	off := int32(8)
-	if j.parts[0].w.Type == tensor.Q8_0 {
+	var off int32 // Q8_K activations
+	switch j.parts[0].w.Type {
+	case tensor.Q4_0:
+		off = 8
+	case tensor.Q8_0:
 		off = 128
 	}
 	p.scratch.x16.prepare(j.n, j.cols, off)
@@ -558,7 +566,12 @@ func (p *Pool) rowsX16(i, _ int) {
 			}
 			qs, corr, d := a.tok(b)
 			for r := range o {
-				o[r] = dotX16Go(t, w[r*pt.rowBytes:(r+1)*pt.rowBytes], qs, corr, d, a.nb)
+				row := w[r*pt.rowBytes : (r+1)*pt.rowBytes]
+				if t == tensor.Q4_K {
+					o[r] = dotX16Q4KGo(row, qs, corr, d, a.nb/16)
+				} else {
+					o[r] = dotX16Go(t, row, qs, corr, d, a.nb)
+				}
 			}
 		}
 	}

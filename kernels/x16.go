@@ -44,16 +44,23 @@ func x16Offset(u int) int { return 16*(u%2) + 4*(u/2) }
 type x16Act struct {
 	nb   int
 	off  int32
+	k    bool      // Q8_K activations for K-quant weights (x16k.go)
 	qs   []byte    // n·nb·32
 	corr []int32   // n·nb
 	d    []float32 // n·nb
+	kbuf []byte    // n Q8_K rows, when k
 }
 
+// prepare sizes a for n tokens of cols values: Q8_0 activations with
+// correction offset off, or, when off is 0, Q8_K activations.
 func (a *x16Act) prepare(n, cols int, off int32) {
-	a.nb, a.off = cols/32, off
+	a.nb, a.off, a.k = cols/32, off, off == 0
 	a.qs = grow(a.qs, n*a.nb*32)
 	a.corr = grow(a.corr, n*a.nb)
 	a.d = grow(a.d, n*a.nb)
+	if a.k {
+		a.kbuf = grow(a.kbuf, n*292*(cols/256))
+	}
 }
 
 // tok returns token b's quants, corrections and scales.
@@ -65,6 +72,10 @@ func (a *x16Act) tok(b int) (qs []byte, corr []int32, d []float32) {
 // quantizeToken quantizes x (nb·32 floats) as token b, with the quants and
 // scales of tensor.Quantize(Q8_0, ...) in the x16 order.
 func (a *x16Act) quantizeToken(b int, x []float32) {
+	if a.k {
+		a.quantizeKToken(b, x)
+		return
+	}
 	if a.quantizeFast(b, x) {
 		return
 	}

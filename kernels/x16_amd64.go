@@ -15,6 +15,12 @@ func q4x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float3
 func q8x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
 //go:noescape
+func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+
+//go:noescape
+func q4kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
 func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOff int32)
 
 // quantizeFast fills token b of a with the assembly quantizer when the level
@@ -38,10 +44,14 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 	qs, corr, d := a.tok(tok)
 	nsg := a.nb / 16
 	_ = out[nrows-1]
-	if t == tensor.Q4_0 {
+	switch t {
+	case tensor.Q4_K:
+		_ = w[nrows*288*nsg-1]
+		q4kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
+	case tensor.Q4_0:
 		_ = w[nrows*288*nsg-1]
 		q4x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
-	} else {
+	default:
 		_ = w[nrows*544*nsg-1]
 		q8x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	}
@@ -58,10 +68,14 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 	_ = a.qs[(tok+4)*a.nb*32-1]
 	_ = out[3*ostride+nrows-1]
 	nsg := a.nb / 16
-	if t == tensor.Q4_0 {
+	switch t {
+	case tensor.Q4_K:
+		_ = w[nrows*288*nsg-1]
+		q4kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+	case tensor.Q4_0:
 		_ = w[nrows*288*nsg-1]
 		q4x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
-	} else {
+	default:
 		_ = w[nrows*544*nsg-1]
 		q8x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	}

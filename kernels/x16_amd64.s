@@ -403,3 +403,208 @@ qx_corrloop:
 qx_done:
 	VZEROUPPER
 	RET
+
+// Q4_K kernels for the x16 layout (see x16k.go): as the Q4_0 ones, with a
+// 32-byte header per super group at AX instead of fp16 block scales and no
+// offset correction (the quants are unsigned; the min term uses the
+// activation sums). Constants: Z13 = 0x0f bytes, Z14 = the lane shifts
+// 4·(i/2) (x16kShift), Z16 = 3, Z17 = 12 (dwords), Z18/Z19 = the lane
+// indices of d and dmin among the header's four widened fp16 values.
+
+DATA x16kShift<>+0(SB)/4, $0
+DATA x16kShift<>+4(SB)/4, $0
+DATA x16kShift<>+8(SB)/4, $4
+DATA x16kShift<>+12(SB)/4, $4
+DATA x16kShift<>+16(SB)/4, $8
+DATA x16kShift<>+20(SB)/4, $8
+DATA x16kShift<>+24(SB)/4, $12
+DATA x16kShift<>+28(SB)/4, $12
+DATA x16kShift<>+32(SB)/4, $16
+DATA x16kShift<>+36(SB)/4, $16
+DATA x16kShift<>+40(SB)/4, $20
+DATA x16kShift<>+44(SB)/4, $20
+DATA x16kShift<>+48(SB)/4, $24
+DATA x16kShift<>+52(SB)/4, $24
+DATA x16kShift<>+56(SB)/4, $28
+DATA x16kShift<>+60(SB)/4, $28
+GLOBL x16kShift<>(SB), RODATA, $64
+DATA x16kPerm<>+0(SB)/4, $0
+DATA x16kPerm<>+4(SB)/4, $0
+DATA x16kPerm<>+8(SB)/4, $0
+DATA x16kPerm<>+12(SB)/4, $0
+DATA x16kPerm<>+16(SB)/4, $0
+DATA x16kPerm<>+20(SB)/4, $0
+DATA x16kPerm<>+24(SB)/4, $0
+DATA x16kPerm<>+28(SB)/4, $0
+DATA x16kPerm<>+32(SB)/4, $2
+DATA x16kPerm<>+36(SB)/4, $2
+DATA x16kPerm<>+40(SB)/4, $2
+DATA x16kPerm<>+44(SB)/4, $2
+DATA x16kPerm<>+48(SB)/4, $2
+DATA x16kPerm<>+52(SB)/4, $2
+DATA x16kPerm<>+56(SB)/4, $2
+DATA x16kPerm<>+60(SB)/4, $2
+DATA x16kPerm<>+64(SB)/4, $1
+DATA x16kPerm<>+68(SB)/4, $1
+DATA x16kPerm<>+72(SB)/4, $1
+DATA x16kPerm<>+76(SB)/4, $1
+DATA x16kPerm<>+80(SB)/4, $1
+DATA x16kPerm<>+84(SB)/4, $1
+DATA x16kPerm<>+88(SB)/4, $1
+DATA x16kPerm<>+92(SB)/4, $1
+DATA x16kPerm<>+96(SB)/4, $3
+DATA x16kPerm<>+100(SB)/4, $3
+DATA x16kPerm<>+104(SB)/4, $3
+DATA x16kPerm<>+108(SB)/4, $3
+DATA x16kPerm<>+112(SB)/4, $3
+DATA x16kPerm<>+116(SB)/4, $3
+DATA x16kPerm<>+120(SB)/4, $3
+DATA x16kPerm<>+124(SB)/4, $3
+GLOBL x16kPerm<>(SB), RODATA, $128
+
+#define KCONSTS \
+	MOVL $0x0f0f0f0f, R10 \
+	VPBROADCASTD R10, Z13 \
+	VMOVDQU32 x16kShift<>(SB), Z14 \
+	MOVL $3, R10 \
+	VPBROADCASTD R10, Z16 \
+	MOVL $12, R10 \
+	VPBROADCASTD R10, Z17 \
+	VMOVDQU32 x16kPerm<>(SB), Z18 \
+	VMOVDQU32 x16kPerm<>+64(SB), Z19
+
+// Lane scales of the super group whose header is at AX: Z12 = d·sc and
+// Z10 = dmin·m as floats, lane i for sub-block i. Uses Z9 and Z11.
+#define KSCALES \
+	VPMOVZXBD 8(AX), Z10 \
+	VPBROADCASTQ 24(AX), Z11 \
+	VPSRLVD Z14, Z11, Z11 \
+	VPANDD Z13, Z10, Z12 \
+	VPANDD Z16, Z11, Z9 \
+	VPSLLD $4, Z9, Z9 \
+	VPORD Z9, Z12, Z12 \
+	VPSRLD $4, Z10, Z10 \
+	VPANDD Z17, Z11, Z11 \
+	VPSLLD $2, Z11, Z11 \
+	VPORD Z11, Z10, Z10 \
+	VCVTDQ2PS Z12, Z12 \
+	VCVTDQ2PS Z10, Z10 \
+	VCVTPH2PS (AX), X9 \
+	VPERMPS Z9, Z18, Z11 \
+	VMULPS Z11, Z12, Z12 \
+	VPERMPS Z9, Z19, Z11 \
+	VMULPS Z11, Z10, Z10
+
+// Finish one token's super group: Z20/Z21 hold the two halves of the
+// integer sums; acc += (sums·d·sc − activation sums·dmin·m)·dx.
+#define KFINISH(cbase, dbase, acc) \
+	VPADDD Z21, Z20, Z20 \
+	VCVTDQ2PS Z20, Z20 \
+	VMULPS Z12, Z20, Z20 \
+	VCVTDQ2PS cbase, Z21 \
+	VFNMADD231PS Z10, Z21, Z20 \
+	VFMADD231PS dbase, Z20, acc
+
+#define KTOK(base, cbase, dbase, acc) \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPDPBUSD 0 base, Z1, Z20 \
+	VPDPBUSD 64 base, Z2, Z21 \
+	VPDPBUSD 128 base, Z3, Z20 \
+	VPDPBUSD 192 base, Z4, Z21 \
+	VPDPBUSD 256 base, Z5, Z20 \
+	VPDPBUSD 320 base, Z6, Z21 \
+	VPDPBUSD 384 base, Z7, Z20 \
+	VPDPBUSD 448 base, Z8, Z21 \
+	KFINISH(cbase, dbase, acc)
+
+// func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+// out[r] = row r · token for nrows consecutive x16 Q4_K rows of nsg super
+// groups (288·nsg bytes each: headers, then quants).
+TEXT ·q4kx16RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ nrows+8(FP), BX
+	MOVQ nsg+16(FP), R12
+	MOVQ out+48(FP), DX
+	KCONSTS
+	MOVQ R12, R14
+	SHLQ $5, R14
+	TESTQ BX, BX
+	JZ q4krdone
+q4krrow:
+	MOVQ qs+24(FP), DI
+	MOVQ corr+32(FP), R8
+	MOVQ d+40(FP), R9
+	MOVQ SI, AX
+	ADDQ R14, SI
+	LEAQ (SI)(R14*8), R15
+	PREFSCALES
+	MOVQ R12, CX
+	VPXORD Z0, Z0, Z0
+q4krsg:
+	KSCALES
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	Q4UNPACK(0, Z1, Z2)
+	VPDPBUSD (DI), Z1, Z20
+	VPDPBUSD 64(DI), Z2, Z21
+	Q4UNPACK(64, Z3, Z4)
+	VPDPBUSD 128(DI), Z3, Z20
+	VPDPBUSD 192(DI), Z4, Z21
+	Q4UNPACK(128, Z5, Z6)
+	VPDPBUSD 256(DI), Z5, Z20
+	VPDPBUSD 320(DI), Z6, Z21
+	Q4UNPACK(192, Z7, Z8)
+	VPDPBUSD 384(DI), Z7, Z20
+	VPDPBUSD 448(DI), Z8, Z21
+	KFINISH((R8), (R9), Z0)
+	ADDQ $256, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q4krsg
+	XHSUM(Z0, Y0, X0, (DX))
+	ADDQ $4, DX
+	DECQ BX
+	JNZ q4krrow
+q4krdone:
+	VZEROUPPER
+	RET
+
+// func q4kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q4kx16RowsX4AVX512(SB), NOSPLIT, $0-80
+	KCONSTS
+	X4PROLOG
+	TESTQ BX, BX
+	JZ q4kx4done
+q4kx4row:
+	MOVQ nsg+16(FP), R14
+	SHLQ $5, R14
+	MOVQ SI, AX
+	ADDQ R14, SI
+	X4ROWSTART
+q4kx4sg:
+	KSCALES
+	Q4UNPACK(0, Z1, Z2)
+	Q4UNPACK(64, Z3, Z4)
+	Q4UNPACK(128, Z5, Z6)
+	Q4UNPACK(192, Z7, Z8)
+	KTOK((DI), (R8), (R9), Z24)
+	KTOK((DI)(R11*1), (R8)(R12*1), (R9)(R12*1), Z25)
+	KTOK((DI)(R11*2), (R8)(R12*2), (R9)(R12*2), Z26)
+	KTOK((DI)(R10*1), (R8)(R13*1), (R9)(R13*1), Z27)
+	ADDQ $256, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q4kx4sg
+	X4ROWEND
+	DECQ BX
+	JNZ q4kx4row
+q4kx4done:
+	VZEROUPPER
+	RET

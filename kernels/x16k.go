@@ -1,0 +1,172 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// The x16 layout for Q4_K (see x16.go for the idea).
+//
+// A Q4_K block holds 256 weights in eight sub-blocks of 32, each with a
+// 6-bit scale and a 6-bit min, and the block an fp16 d and dmin. Two blocks
+// make a super group of 512 values, and lane i of a 512-bit vector takes
+// sub-block i (0..7 from the first block, 8..15 from the second), so the
+// integer sums of the sixteen sub-blocks finish together and their scales
+// apply lane by lane, as for Q4_0. A row of 2·nsg blocks keeps its 144·2·nsg
+// bytes: first a 32-byte header per super group, then the quants.
+//
+//   - header bytes 0..7: d and dmin of the first block, then of the second
+//     (fp16);
+//   - bytes 8..23: lane i's byte holds the low four bits of its scale (low
+//     nibble) and of its min (high nibble);
+//   - bytes 24..31: two little-endian words of 4-bit fields with the top two
+//     bits of the scale (bits 0..1) and of the min (bits 2..3): the even
+//     lanes 2k in the first word at bits 4k.., the odd lanes in the second
+//     (so a broadcast of the 64 bits puts each lane's field in its own word);
+//   - quants: 256 bytes per super group arranged as x16 Q4_0 arranges a
+//     group's quants, lane i's four bytes of part m holding values 4m..4m+3
+//     of sub-block i in their low nibbles and 16+4m.. in their high nibbles.
+//
+// Activations are Q8_K (one scale per 256 values) with the quants in the x16
+// order; x16Act.d holds, per sub-block, the scale of the Q8_K block it lies
+// in and x16Act.corr the sum of its 32 quants (for the min term). Per super
+// group a lane adds (Σq·x·d·sc − Σx·dmin·m)·dx: the integer sums are those
+// of GGML, the float rounding differs only by the order of additions.
+
+// x16KHeader is the header size of one super group.
+const x16KHeader = 32
+
+// packX16Q4KRow rewrites one Q4_K row of 2·nsg blocks from the file layout
+// (src) into the x16 layout (dst, same length).
+func packX16Q4KRow(dst, src []byte, nsg int) {
+	hdrs, qs := dst[:x16KHeader*nsg], dst[x16KHeader*nsg:]
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
+		var hi [2]uint32
+		for b := 0; b < 2; b++ {
+			blk := src[144*(2*g+b) : 144*(2*g+b+1)]
+			copy(h[4*b:4*b+4], blk[:4])
+			for j := 0; j < 8; j++ {
+				i := 8*b + j
+				sc, m := scaleMinQ4K(j, blk[4:16])
+				h[8+i] = sc&15 | (m&15)<<4
+				hi[i%2] |= uint32(sc>>4|(m>>4)<<2) << (4 * (i / 2))
+			}
+			q := qs[256*g:]
+			for j := 0; j < 8; j++ {
+				src4 := blk[16+32*(j/2) : 16+32*(j/2)+32]
+				shift := 4 * uint(j%2)
+				lane := 4 * (8*b + j)
+				for m := 0; m < 4; m++ {
+					for t := 0; t < 4; t++ {
+						lo := src4[4*m+t] >> shift & 15
+						up := src4[16+4*m+t] >> shift & 15
+						q[64*m+lane+t] = lo | up<<4
+					}
+				}
+			}
+		}
+		binary.LittleEndian.PutUint32(h[24:], hi[0])
+		binary.LittleEndian.PutUint32(h[28:], hi[1])
+	}
+}
+
+// scaleMinQ4K extracts sub-block j's 6-bit scale and min from a Q4_K
+// block's 12 scale bytes.
+func scaleMinQ4K(j int, s []byte) (sc, m byte) {
+	if j < 4 {
+		return s[j] & 63, s[j+4] & 63
+	}
+	return s[j+4]&15 | (s[j-4]>>6)<<4, s[j+4]>>4 | (s[j]>>6)<<4
+}
+
+// x16KLane reads lane i's scale and min from a super group header.
+func x16KLane(h []byte, i int) (sc, m int32) {
+	word := binary.LittleEndian.Uint32(h[24+4*(i%2):])
+	f := word >> (4 * uint(i/2)) & 15
+	return int32(h[8+i]&15 | byte(f&3)<<4), int32(h[8+i]>>4 | byte(f>>2)<<4)
+}
+
+// x16KQuant is the 4-bit quant of value k (0..31) of lane i in a super
+// group's 256 quant bytes.
+func x16KQuant(q []byte, i, k int) int32 {
+	m, t := (k%16)/4, k%4
+	b := q[64*m+4*i+t]
+	if k >= 16 {
+		b >>= 4
+	}
+	return int32(b & 15)
+}
+
+// dotX16Q4KGo is the portable dot product of one x16 Q4_K row (nsg super
+// groups) with one token of x16 Q8_K activations.
+func dotX16Q4KGo(w []byte, qs []byte, corr []int32, d []float32, nsg int) float32 {
+	hdrs, wq := w[:x16KHeader*nsg], w[x16KHeader*nsg:]
+	var lanes [16]float32
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
+		q := wq[256*g : 256*(g+1)]
+		x := qs[x16Group*g : x16Group*(g+1)]
+		for i := 0; i < 16; i++ {
+			var s int32
+			for u := 0; u < 8; u++ {
+				e := x16Offset(u)
+				for t := 0; t < 4; t++ {
+					s += x16KQuant(q, i, e+t) * int32(int8(x[64*u+4*i+t]))
+				}
+			}
+			sc, m := x16KLane(h, i)
+			db := tensor.F16ToF32(le16(h[4*(i/8):]))
+			dm := tensor.F16ToF32(le16(h[4*(i/8)+2:]))
+			b := 16*g + i
+			v := float32(s)*(float32(sc)*db) - float32(corr[b])*(float32(m)*dm)
+			lanes[i] += v * d[b]
+		}
+	}
+	var sum float32
+	for _, v := range lanes {
+		sum += v
+	}
+	return sum
+}
+
+// dequantX16Q4KRow widens one x16 Q4_K row of nsg super groups into dst with
+// the values tensor.Dequantize gives for the file layout.
+func dequantX16Q4KRow(dst []float32, row []byte, nsg int) {
+	hdrs, wq := row[:x16KHeader*nsg], row[x16KHeader*nsg:]
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
+		q := wq[256*g : 256*(g+1)]
+		for i := 0; i < 16; i++ {
+			sc, m := x16KLane(h, i)
+			d := tensor.F16ToF32(le16(h[4*(i/8):])) * float32(sc)
+			mn := tensor.F16ToF32(le16(h[4*(i/8)+2:])) * float32(m)
+			out := dst[x16Group*g+32*i : x16Group*g+32*i+32]
+			for k := range out {
+				out[k] = float32(d*float32(x16KQuant(q, i, k))) - mn
+			}
+		}
+	}
+}
+
+// quantizeKToken quantizes x (nb·32 floats, nb a multiple of 16) as token b
+// of K-quant activations: tensor.Quantize's Q8_K quants in the x16 order,
+// each sub-block's Q8_K scale and the sum of its quants.
+func (a *x16Act) quantizeKToken(b int, x []float32) {
+	qs, corr, d := a.tok(b)
+	nsb := a.nb / 8
+	buf := a.kbuf[b*292*nsb : (b+1)*292*nsb]
+	quantizeVecDot(tensor.Q8_K, x[:256*nsb], buf)
+	for k := 0; k < nsb; k++ {
+		blk := buf[292*k : 292*(k+1)]
+		dx := math.Float32frombits(binary.LittleEndian.Uint32(blk))
+		for j := 0; j < 8; j++ {
+			i := 8*k + j
+			d[i] = dx
+			corr[i] = int32(int16(le16(blk[260+4*j:]))) + int32(int16(le16(blk[262+4*j:])))
+			x16Scatter(qs, blk[4+32*j:4+32*j+32], i)
+		}
+	}
+}
