@@ -27,6 +27,8 @@ func TestMatMulGroup(t *testing.T) {
 		{"q8_0 x16 gate up", 512, []member{{tensor.Q8_0, 40, true}, {tensor.Q8_0, 40, true}}, true},
 		{"q4_0 file layout", 96, []member{{tensor.Q4_0, 7, false}, {tensor.Q4_0, 33, false}}, true},
 		{"q4_0 packed", 128, []member{{tensor.Q4_0, 9, true}, {tensor.Q4_0, 3, true}}, true},
+		{"q4_k q6_k x16 qkv", 1024, []member{{tensor.Q4_K, 64, true}, {tensor.Q4_K, 16, true}, {tensor.Q6_K, 17, true}}, true},
+		{"q4_k x16 with file layout", 512, []member{{tensor.Q4_K, 8, true}, {tensor.Q6_K, 8, false}}, false},
 		{"q4_k with q6_k", 512, []member{{tensor.Q4_K, 20, false}, {tensor.Q6_K, 12, false}, {tensor.Q4_K, 5, false}}, true},
 		{"f16 with f32 and bf16", 80, []member{{tensor.F16, 10, false}, {tensor.F32, 3, false}, {tensor.BF16, 21, false}}, true},
 		{"q4_0 with q8_0", 512, []member{{tensor.Q4_0, 8, true}, {tensor.Q8_0, 8, true}}, false},

@@ -43,7 +43,7 @@ type layout uint8
 const (
 	fileLayout layout = iota // as the file stores it
 	packed4                  // Q4_0 in groups of four blocks (cols%128 == 0)
-	x16                      // Q4_0, Q8_0 or Q4_K transposed by 16 blocks (x16.go, x16k.go)
+	x16                      // Q4_0, Q8_0, Q4_K or Q6_K transposed by 16 blocks (x16.go, x16k.go)
 )
 
 var (
@@ -90,7 +90,7 @@ func repackable(w *tensor.Tensor) bool {
 // x16Fits reports whether w's type and row length suit the x16 layout.
 func x16Fits(w *tensor.Tensor) bool {
 	switch w.Type {
-	case tensor.Q4_0, tensor.Q8_0, tensor.Q4_K:
+	case tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K:
 		return w.Cols()%x16Group == 0
 	}
 	return false
@@ -106,18 +106,14 @@ func DequantizeRow(w *tensor.Tensor, r int, dst []float32) error {
 	if layoutOf(w.Data) == x16 {
 		nb := w.Cols() / 32
 		rb := len(w.Data) / w.Rows()
-		if w.Type == tensor.Q4_K {
-			dequantX16Q4KRow(dst, w.Data[r*rb:(r+1)*rb], nb/16)
-		} else {
-			dequantX16Row(w.Type, dst, w.Data[r*rb:(r+1)*rb], nb)
-		}
+		dequantX16Row(w.Type, dst, w.Data[r*rb:(r+1)*rb], nb)
 		return nil
 	}
 	return tensor.Dequantize(w.Type, w.Row(r), dst[:w.Cols()])
 }
 
-// packX16 makes the x16 copy of a valid Q4_0, Q8_0 or Q4_K weight and
-// registers it.
+// packX16 makes the x16 copy of a valid Q4_0, Q8_0, Q4_K or Q6_K weight
+// and registers it.
 func packX16(w *tensor.Tensor) *tensor.Tensor {
 	rows := w.Rows()
 	nb := w.Cols() / 32
@@ -129,11 +125,7 @@ func packX16(w *tensor.Tensor) *tensor.Tensor {
 	for k := 0; k < parts; k++ {
 		wg.Go(func() {
 			for r := k * rows / parts; r < (k+1)*rows/parts; r++ {
-				if w.Type == tensor.Q4_K {
-					packX16Q4KRow(data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb/16)
-				} else {
-					packX16Row(w.Type, data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
-				}
+				packX16Row(w.Type, data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
 			}
 		})
 	}

@@ -49,6 +49,7 @@ type x16Act struct {
 	corr []int32   // n·nb
 	d    []float32 // n·nb
 	kbuf []byte    // n Q8_K rows, when k
+	half []int32   // n·2·nb, when k (see quantizeKToken)
 }
 
 // prepare sizes a for n tokens of cols values: Q8_0 activations with
@@ -60,6 +61,7 @@ func (a *x16Act) prepare(n, cols int, off int32) {
 	a.d = grow(a.d, n*a.nb)
 	if a.k {
 		a.kbuf = grow(a.kbuf, n*292*(cols/256))
+		a.half = grow(a.half, n*2*a.nb)
 	}
 }
 
@@ -107,13 +109,18 @@ func x16Scatter(dst, blk []byte, i int) {
 	}
 }
 
-// packX16Row rewrites one Q4_0 or Q8_0 row of nb blocks (nb%16 == 0) from
-// the file layout (src) into the x16 layout (dst, same length). It moves
-// whole 4-byte words: every word of a block's quants lands in one lane.
+// packX16Row rewrites one Q4_0, Q8_0, Q4_K or Q6_K row of nb 32-value
+// blocks (nb%16 == 0) from the file layout (src) into the x16 layout (dst,
+// same length). For Q4_0 and Q8_0 it moves whole 4-byte words: every word
+// of a block's quants lands in one lane.
 func packX16Row(t tensor.DType, dst, src []byte, nb int) {
 	ds := dst[:2*nb]
 	qs := dst[2*nb:]
 	switch t {
+	case tensor.Q4_K:
+		packX16Q4KRow(dst, src, nb/16)
+	case tensor.Q6_K:
+		packX16Q6KRow(dst, src, nb/16)
 	case tensor.Q4_0:
 		for i := 0; i < nb; i++ {
 			blk := src[18*i : 18*i+18]
@@ -173,6 +180,14 @@ func dotX16Go(t tensor.DType, w []byte, qs []byte, corr []int32, d []float32, nb
 // dequantX16Row widens one x16 row of nb blocks into dst with the values of
 // tensor.Dequantize for the file layout.
 func dequantX16Row(t tensor.DType, dst []float32, row []byte, nb int) {
+	switch t {
+	case tensor.Q4_K:
+		dequantX16Q4KRow(dst, row, nb/16)
+		return
+	case tensor.Q6_K:
+		dequantX16Q6KRow(dst, row, nb/16)
+		return
+	}
 	ws, wq := row[:2*nb], row[2*nb:]
 	for i := 0; i < nb; i++ {
 		d := tensor.F16ToF32(le16(ws[2*i:]))

@@ -21,6 +21,12 @@ func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32
 func q4kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
 //go:noescape
+func q6kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, out *float32)
+
+//go:noescape
+func q6kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
 func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOff int32)
 
 // quantizeFast fills token b of a with the assembly quantizer when the level
@@ -45,6 +51,10 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 	nsg := a.nb / 16
 	_ = out[nrows-1]
 	switch t {
+	case tensor.Q6_K:
+		_ = w[nrows*420*nsg-1]
+		_ = a.half[(tok+1)*2*a.nb-1]
+		q6kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], &out[0])
 	case tensor.Q4_K:
 		_ = w[nrows*288*nsg-1]
 		q4kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
@@ -69,6 +79,10 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 	_ = out[3*ostride+nrows-1]
 	nsg := a.nb / 16
 	switch t {
+	case tensor.Q6_K:
+		_ = w[nrows*420*nsg-1]
+		_ = a.half[(tok+4)*2*a.nb-1]
+		q6kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q4_K:
 		_ = w[nrows*288*nsg-1]
 		q4kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)

@@ -608,3 +608,161 @@ q4kx4sg:
 q4kx4done:
 	VZEROUPPER
 	RET
+
+// Q6_K kernels for the x16 layout (see x16k.go). Per super group: 36 header
+// bytes at AX (two fp16 d, then the 16 first-half and 16 last-half int8
+// scales), 384 quant bytes at SI (four parts of low nibbles as for Q4_0,
+// then two 64-byte parts of top bits). R8 points at the activations' −32·Σ
+// of each half (16 first halves, then 16 last halves per super group).
+// Constants: Z13 = 0x0f bytes, Z15 = 0x30 bytes, Z18 = lane indices of the
+// two d among the widened header.
+
+DATA x16k6Perm<>+0(SB)/8, $0
+DATA x16k6Perm<>+8(SB)/8, $0
+DATA x16k6Perm<>+16(SB)/8, $0
+DATA x16k6Perm<>+24(SB)/8, $0
+DATA x16k6Perm<>+32(SB)/8, $0x0000000100000001
+DATA x16k6Perm<>+40(SB)/8, $0x0000000100000001
+DATA x16k6Perm<>+48(SB)/8, $0x0000000100000001
+DATA x16k6Perm<>+56(SB)/8, $0x0000000100000001
+GLOBL x16k6Perm<>(SB), RODATA, $64
+
+#define K6CONSTS \
+	MOVL $0x0f0f0f0f, R10 \
+	VPBROADCASTD R10, Z13 \
+	MOVL $0x30303030, R10 \
+	VPBROADCASTD R10, Z15 \
+	VMOVDQU32 x16k6Perm<>(SB), Z18
+
+// Scales of the super group at AX: Z16/Z17 = first/last-half scales
+// (int32), Z12 = d per lane (float). Uses Z9.
+#define K6SCALES \
+	VPMOVSXBD 4(AX), Z16 \
+	VPMOVSXBD 20(AX), Z17 \
+	VCVTPH2PS (AX), X9 \
+	VPERMPS Z9, Z18, Z12
+
+// Low nibbles of part m at off(SI) into lo (vector 2m) and hi (2m+1).
+#define K6LOW(off, lo, hi) \
+	VMOVDQU64 off(SI), lo \
+	VPSRLW $4, lo, hi \
+	VPANDD Z13, lo, lo \
+	VPANDD Z13, hi, hi
+
+// Add the top bits of vectors 4p..4p+3 from H (part p of the top bits) to
+// the low nibbles in a, b, c, e: lane bytes hold them at bits 0-1, 2-3,
+// 4-5 and 6-7; each is moved to bits 4-5 and merged (A | B&0x30).
+#define K6HIGH(H, a, b, c, e) \
+	VPSLLW $4, H, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, a \
+	VPSLLW $2, H, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, b \
+	VPTERNLOGD $0xF8, Z15, H, c \
+	VPSRLW $2, H, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, e
+
+#define K6UNPACK \
+	K6LOW(0, Z1, Z2) \
+	K6LOW(64, Z3, Z4) \
+	VMOVDQU64 256(SI), Z10 \
+	K6HIGH(Z10, Z1, Z2, Z3, Z4) \
+	K6LOW(128, Z5, Z6) \
+	K6LOW(192, Z7, Z8) \
+	VMOVDQU64 320(SI), Z11 \
+	K6HIGH(Z11, Z5, Z6, Z7, Z8)
+
+// One token: halves summed apart from the activations' offset terms h0 and
+// h1, scaled by their int8 scales, then acc += sum·d·dx.
+#define K6TOK(base, h0, h1, dbase, acc) \
+	VMOVDQU32 h0, Z20 \
+	VMOVDQU32 h1, Z21 \
+	VPDPBUSD 0 base, Z1, Z20 \
+	VPDPBUSD 64 base, Z2, Z21 \
+	VPDPBUSD 128 base, Z3, Z20 \
+	VPDPBUSD 192 base, Z4, Z21 \
+	VPDPBUSD 256 base, Z5, Z20 \
+	VPDPBUSD 320 base, Z6, Z21 \
+	VPDPBUSD 384 base, Z7, Z20 \
+	VPDPBUSD 448 base, Z8, Z21 \
+	VPMULLD Z16, Z20, Z20 \
+	VPMULLD Z17, Z21, Z21 \
+	VPADDD Z21, Z20, Z20 \
+	VCVTDQ2PS Z20, Z20 \
+	VMULPS dbase, Z12, Z22 \
+	VFMADD231PS Z22, Z20, acc
+
+// func q6kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, out *float32)
+// out[r] = row r · token for nrows consecutive x16 Q6_K rows of nsg super
+// groups (420·nsg bytes each: headers, then quants).
+TEXT ·q6kx16RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ nrows+8(FP), BX
+	MOVQ nsg+16(FP), R12
+	MOVQ out+48(FP), DX
+	K6CONSTS
+	IMUL3Q $36, R12, R14
+	IMUL3Q $384, R12, R13
+	TESTQ BX, BX
+	JZ q6krdone
+q6krrow:
+	MOVQ qs+24(FP), DI
+	MOVQ half+32(FP), R8
+	MOVQ d+40(FP), R9
+	MOVQ SI, AX
+	ADDQ R14, SI
+	LEAQ (SI)(R13*1), R15
+	PREFSCALES
+	MOVQ R12, CX
+	VPXORD Z0, Z0, Z0
+q6krsg:
+	K6SCALES
+	K6UNPACK
+	K6TOK((DI), (R8), 64(R8), (R9), Z0)
+	ADDQ $384, SI
+	ADDQ $36, AX
+	ADDQ $512, DI
+	ADDQ $128, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q6krsg
+	XHSUM(Z0, Y0, X0, (DX))
+	ADDQ $4, DX
+	DECQ BX
+	JNZ q6krrow
+q6krdone:
+	VZEROUPPER
+	RET
+
+// func q6kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+// Token t's offset terms are at half + 2·t·aStride.
+TEXT ·q6kx16RowsX4AVX512(SB), NOSPLIT, $0-80
+	K6CONSTS
+	X4PROLOG
+	TESTQ BX, BX
+	JZ q6kx4done
+q6kx4row:
+	MOVQ nsg+16(FP), R14
+	IMUL3Q $36, R14, R14
+	MOVQ SI, AX
+	ADDQ R14, SI
+	X4ROWSTART
+q6kx4sg:
+	K6SCALES
+	K6UNPACK
+	K6TOK((DI), (R8), 64(R8), (R9), Z24)
+	K6TOK((DI)(R11*1), (R8)(R12*2), 64(R8)(R12*2), (R9)(R12*1), Z25)
+	K6TOK((DI)(R11*2), (R8)(R12*4), 64(R8)(R12*4), (R9)(R12*2), Z26)
+	K6TOK((DI)(R10*1), (R8)(R13*2), 64(R8)(R13*2), (R9)(R13*1), Z27)
+	ADDQ $384, SI
+	ADDQ $36, AX
+	ADDQ $512, DI
+	ADDQ $128, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q6kx4sg
+	X4ROWEND
+	DECQ BX
+	JNZ q6kx4row
+q6kx4done:
+	VZEROUPPER
+	RET

@@ -102,76 +102,84 @@ func unpackX16Row(t tensor.DType, dst, src []byte, nb int) {
 	}
 }
 
-// TestX16Q4K checks the x16 Q4_K layout: packing keeps every value (the
-// row dequantizes as the file row does), the activations are tensor.Quantize's
-// Q8_K quants in the x16 order, and products through MatMul match the GGML
-// reference at every level, for one token, four and an odd count.
-func TestX16Q4K(t *testing.T) {
+// TestX16K checks the x16 Q4_K and Q6_K layouts: packing keeps every value
+// (a row dequantizes as the file row does), the activations are
+// tensor.Quantize's Q8_K quants in the x16 order with the right sums, and
+// products through MatMul match the GGML reference at every level, for one
+// token, four and odd counts.
+func TestX16K(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
-	for _, cols := range []int{512, 1024, 3072} {
-		w := randomWeight(rng, tensor.Q4_K, 37, cols)
-		rb := len(w.Data) / 37
-		packed := make([]byte, len(w.Data))
-		for r := 0; r < 37; r++ {
-			packX16Q4KRow(packed[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], cols/x16Group)
-		}
-		want := make([]float32, cols)
-		got := make([]float32, cols)
-		for r := 0; r < 37; r++ {
-			if err := tensor.Dequantize(tensor.Q4_K, w.Row(r), want); err != nil {
-				t.Fatal(err)
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q6_K} {
+		for _, cols := range []int{512, 1024, 3072} {
+			w := randomWeight(rng, dt, 37, cols)
+			rb := len(w.Data) / 37
+			packed := make([]byte, len(w.Data))
+			for r := 0; r < 37; r++ {
+				packX16Row(dt, packed[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], cols/32)
 			}
-			dequantX16Q4KRow(got, packed[r*rb:(r+1)*rb], cols/x16Group)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("cols %d row %d [%d]: %v, want %v", cols, r, i, got[i], want[i])
+			want := make([]float32, cols)
+			got := make([]float32, cols)
+			for r := 0; r < 37; r++ {
+				if err := tensor.Dequantize(dt, w.Row(r), want); err != nil {
+					t.Fatal(err)
+				}
+				dequantX16Row(dt, got, packed[r*rb:(r+1)*rb], cols/32)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%v cols %d row %d [%d]: %v, want %v", dt, cols, r, i, got[i], want[i])
+					}
 				}
 			}
-		}
 
-		x := randomVec(rng, 2*cols)
-		clear(x[cols : cols+256]) // a Q8_K block of zeros
-		var a x16Act
-		a.prepare(2, cols, 0)
-		a.quantizeToken(1, x[cols:])
-		ref := make([]byte, 292*cols/256)
-		if err := tensor.Quantize(tensor.Q8_K, x[cols:], ref); err != nil {
-			t.Fatal(err)
-		}
-		qs, corr, d := a.tok(1)
-		for i := 0; i < cols/32; i++ {
-			blk := ref[292*(i/8) : 292*(i/8+1)]
-			if dw := math.Float32frombits(uint32(le16(blk)) | uint32(le16(blk[2:]))<<16); d[i] != dw {
-				t.Fatalf("cols %d sub-block %d: scale %v, want %v", cols, i, d[i], dw)
+			x := randomVec(rng, 2*cols)
+			clear(x[cols : cols+256]) // a Q8_K block of zeros
+			var a x16Act
+			a.prepare(2, cols, 0)
+			a.quantizeToken(1, x[cols:])
+			ref := make([]byte, 292*cols/256)
+			if err := tensor.Quantize(tensor.Q8_K, x[cols:], ref); err != nil {
+				t.Fatal(err)
 			}
-			q := blk[4+32*(i%8) : 4+32*(i%8)+32]
-			var got [32]byte
-			base, lane := (i/16)*x16Group, 4*(i%16)
-			for u := 0; u < 8; u++ {
-				copy(got[x16Offset(u):x16Offset(u)+4], qs[base+64*u+lane:base+64*u+lane+4])
+			qs, corr, d := a.tok(1)
+			half := a.half[2*a.nb:]
+			for i := 0; i < cols/32; i++ {
+				blk := ref[292*(i/8) : 292*(i/8+1)]
+				if dw := math.Float32frombits(uint32(le16(blk)) | uint32(le16(blk[2:]))<<16); d[i] != dw {
+					t.Fatalf("cols %d sub-block %d: scale %v, want %v", cols, i, d[i], dw)
+				}
+				q := blk[4+32*(i%8) : 4+32*(i%8)+32]
+				var got [32]byte
+				base, lane := (i/16)*x16Group, 4*(i%16)
+				for u := 0; u < 8; u++ {
+					copy(got[x16Offset(u):x16Offset(u)+4], qs[base+64*u+lane:base+64*u+lane+4])
+				}
+				if string(got[:]) != string(q) {
+					t.Fatalf("cols %d sub-block %d: quants differ", cols, i)
+				}
+				if s := blockSum(q); corr[i] != s {
+					t.Fatalf("cols %d sub-block %d: sum %d, want %d", cols, i, corr[i], s)
+				}
+				ha, hb := half[32*(i/16)+i%16], half[32*(i/16)+16+i%16]
+				if wa, wb := -32*blockSum(q[:16]), -32*blockSum(q[16:]); ha != wa || hb != wb {
+					t.Fatalf("cols %d sub-block %d: halves %d %d, want %d %d", cols, i, ha, hb, wa, wb)
+				}
 			}
-			if string(got[:]) != string(q) {
-				t.Fatalf("cols %d sub-block %d: quants differ", cols, i)
-			}
-			if s := blockSum(q); corr[i] != s {
-				t.Fatalf("cols %d sub-block %d: sum %d, want %d", cols, i, corr[i], s)
-			}
-		}
 
-		pw := Prepare(w)
-		if level == AVX512 && !Prepared(pw) {
-			t.Fatalf("cols %d: Q4_K weight not repacked", cols)
-		}
-		forLevels(t, func(t *testing.T) {
-			p := NewPool(2)
-			defer p.Close()
-			for _, n := range []int{1, 4, 5, 9} {
-				x := randomVec(rng, n*cols)
-				got := make([]float32, n*37)
-				MatMul(p, got, pw, x, n)
-				want, mag := refMatMul(w, x, n)
-				checkClose(t, fmt.Sprintf("cols %d n %d", cols, n), got, want, mag, 1e-5)
+			pw := Prepare(w)
+			if level == AVX512 && !Prepared(pw) {
+				t.Fatalf("%v cols %d: not repacked", dt, cols)
 			}
-		})
+			forLevels(t, func(t *testing.T) {
+				p := NewPool(2)
+				defer p.Close()
+				for _, n := range []int{1, 3, 4, 5, 9} {
+					x := randomVec(rng, n*cols)
+					got := make([]float32, n*37)
+					MatMul(p, got, pw, x, n)
+					want, mag := refMatMul(w, x, n)
+					checkClose(t, fmt.Sprintf("%v cols %d n %d", dt, cols, n), got, want, mag, 1e-5)
+				}
+			})
+		}
 	}
 }

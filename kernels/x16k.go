@@ -153,9 +153,12 @@ func dequantX16Q4KRow(dst []float32, row []byte, nsg int) {
 
 // quantizeKToken quantizes x (nb·32 floats, nb a multiple of 16) as token b
 // of K-quant activations: tensor.Quantize's Q8_K quants in the x16 order,
-// each sub-block's Q8_K scale and the sum of its quants.
+// each sub-block's Q8_K scale and the sum of its quants, and for Q6_K −32
+// times the sums of its halves (per super group, the 16 first halves, then
+// the 16 last).
 func (a *x16Act) quantizeKToken(b int, x []float32) {
 	qs, corr, d := a.tok(b)
+	half := a.half[b*2*a.nb : (b+1)*2*a.nb]
 	nsb := a.nb / 8
 	buf := a.kbuf[b*292*nsb : (b+1)*292*nsb]
 	quantizeVecDot(tensor.Q8_K, x[:256*nsb], buf)
@@ -165,8 +168,143 @@ func (a *x16Act) quantizeKToken(b int, x []float32) {
 		for j := 0; j < 8; j++ {
 			i := 8*k + j
 			d[i] = dx
-			corr[i] = int32(int16(le16(blk[260+4*j:]))) + int32(int16(le16(blk[262+4*j:])))
+			ha, hb := int32(int16(le16(blk[260+4*j:]))), int32(int16(le16(blk[262+4*j:])))
+			corr[i] = ha + hb
+			half[32*(i/16)+i%16], half[32*(i/16)+16+i%16] = -32*ha, -32*hb
 			x16Scatter(qs, blk[4+32*j:4+32*j+32], i)
+		}
+	}
+}
+
+// The x16 layout for Q6_K.
+//
+// A Q6_K block holds 256 6-bit weights with an int8 scale per 16 and an
+// fp16 d. As for Q4_K, two blocks make a super group and lane i takes 32
+// values: sub-block i, whose two halves have their own scales. The even
+// vectors u of the x16 order hold a lane's first 16 values and the odd ones
+// its last 16, so the kernels sum the halves apart and scale each. A row of
+// 2·nsg blocks keeps its 210·2·nsg bytes: a 36-byte header per super group,
+// then 384 bytes of quants per super group.
+//
+//   - header bytes 0..3: d of the first and of the second block (fp16);
+//     bytes 4..19: lane i's scale for its first half (int8); bytes 20..35:
+//     for its last half;
+//   - quants 0..255: the low four bits, arranged as x16 Q4_0 arranges its
+//     quants; quants 256..383: two 64-byte parts of top bits, lane i's byte t
+//     of part p holding, at bits 2k..2k+1, the top two bits of value
+//     e(4p+k)+t (see x16Offset).
+//
+// The stored quants are q+32 (0..63, unsigned for VPDPBUSD); the activations
+// carry −32 times each half's quant sum (x16Act.half) to take the offset
+// back, and the integer sums are then those of GGML.
+
+// x16KHeader6 is the header size of one Q6_K super group.
+const x16KHeader6 = 36
+
+// q6kValue is value v (0..255) of a Q6_K block as stored: 0..63.
+func q6kValue(blk []byte, v int) byte {
+	n, r := v/128, v%128
+	l, k := r%32, r/32
+	ql := blk[64*n+l+32*(k%2)]
+	if k >= 2 {
+		ql >>= 4
+	}
+	qh := blk[128+32*n+l] >> (2 * uint(k)) & 3
+	return ql&15 | qh<<4
+}
+
+// packX16Q6KRow rewrites one Q6_K row of 2·nsg blocks from the file layout
+// (src) into the x16 layout (dst, same length).
+func packX16Q6KRow(dst, src []byte, nsg int) {
+	hdrs, qs := dst[:x16KHeader6*nsg], dst[x16KHeader6*nsg:]
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader6*g : x16KHeader6*(g+1)]
+		q := qs[384*g : 384*(g+1)]
+		clear(q[256:])
+		for b := 0; b < 2; b++ {
+			blk := src[210*(2*g+b) : 210*(2*g+b+1)]
+			copy(h[2*b:2*b+2], blk[208:210])
+			for j := 0; j < 8; j++ {
+				i := 8*b + j
+				h[4+i], h[20+i] = blk[192+2*j], blk[192+2*j+1]
+				for u := 0; u < 8; u++ {
+					e := x16Offset(u)
+					for t := 0; t < 4; t++ {
+						v := q6kValue(blk, 32*j+e+t)
+						at := 64*(u/2) + 4*i + t
+						if u%2 == 0 {
+							q[at] = v & 15
+						} else {
+							q[at] = q[at]&15 | (v&15)<<4
+						}
+						q[256+64*(u/4)+4*i+t] |= (v >> 4) << (2 * uint(u%4))
+					}
+				}
+			}
+		}
+	}
+}
+
+// x16K6Quant is the stored quant (0..63) of value k of lane i in a Q6_K
+// super group's 384 quant bytes.
+func x16K6Quant(q []byte, i, k int) int32 {
+	u := 2*((k%16)/4) + k/16
+	t := k % 4
+	lo := q[64*(u/2)+4*i+t]
+	if u%2 == 1 {
+		lo >>= 4
+	}
+	hi := q[256+64*(u/4)+4*i+t] >> (2 * uint(u%4)) & 3
+	return int32(lo&15 | hi<<4)
+}
+
+// dotX16Q6KGo is the portable dot product of one x16 Q6_K row (nsg super
+// groups) with one token of x16 Q8_K activations.
+func dotX16Q6KGo(w []byte, qs []byte, half []int32, d []float32, nsg int) float32 {
+	hdrs, wq := w[:x16KHeader6*nsg], w[x16KHeader6*nsg:]
+	var lanes [16]float32
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader6*g : x16KHeader6*(g+1)]
+		q := wq[384*g : 384*(g+1)]
+		x := qs[x16Group*g : x16Group*(g+1)]
+		for i := 0; i < 16; i++ {
+			sa, sb := half[32*g+i], half[32*g+16+i]
+			for u := 0; u < 8; u++ {
+				e := x16Offset(u)
+				for t := 0; t < 4; t++ {
+					p := x16K6Quant(q, i, e+t) * int32(int8(x[64*u+4*i+t]))
+					if u%2 == 0 {
+						sa += p
+					} else {
+						sb += p
+					}
+				}
+			}
+			s := sa*int32(int8(h[4+i])) + sb*int32(int8(h[20+i]))
+			lanes[i] += float32(s) * (tensor.F16ToF32(le16(h[2*(i/8):])) * d[16*g+i])
+		}
+	}
+	var sum float32
+	for _, v := range lanes {
+		sum += v
+	}
+	return sum
+}
+
+// dequantX16Q6KRow widens one x16 Q6_K row of nsg super groups into dst with
+// the values tensor.Dequantize gives for the file layout.
+func dequantX16Q6KRow(dst []float32, row []byte, nsg int) {
+	hdrs, wq := row[:x16KHeader6*nsg], row[x16KHeader6*nsg:]
+	for g := 0; g < nsg; g++ {
+		h := hdrs[x16KHeader6*g : x16KHeader6*(g+1)]
+		q := wq[384*g : 384*(g+1)]
+		for i := 0; i < 16; i++ {
+			d := tensor.F16ToF32(le16(h[2*(i/8):]))
+			out := dst[x16Group*g+32*i : x16Group*g+32*i+32]
+			for k := range out {
+				sc := float32(int8(h[4+i+16*(k/16)]))
+				out[k] = d * sc * float32(x16K6Quant(q, i, k)-32)
+			}
 		}
 	}
 }
