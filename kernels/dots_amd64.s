@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Unpack one half (128 elements) of a Q6_K block into two vectors of
 // unsigned 6-bit quants: dlo (elements 0..63 of the half), dhi (64..127).
@@ -91,15 +92,6 @@
 	VMULPS X3, X4, X4 \
 	VPERMPS Z4, Z14, Z4 \
 	VFMADD231PS Z4, Z2, acc
-
-#define HSUMTO(zr, yr, xr, dst) \
-	VEXTRACTF64X4 $1, zr, Y1 \
-	VADDPS Y1, yr, Y1 \
-	VEXTRACTF128 $1, Y1, X5 \
-	VADDPS X5, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VMOVSS X1, dst
 
 #define X4PROLOGUE \
 	MOVQ w+0(FP), SI \

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // More kernels for amd64: AVX2 four-token kernels (one weight row against
 // four activation rows) for Q8_0, Q4_0, Q4_K, Q5_K and Q6_K; Q2_K and Q3_K
@@ -500,15 +501,6 @@ GLOBL k20<>(SB), RODATA|NOPTR, $16
 	VBROADCASTSS base, Z9 \
 	VMULPS Z11, Z9, Z9 \
 	VFMADD231PS Z9, Z2, acc
-
-#define HSUM16TO(zr, yr, xr, dst) \
-	VEXTRACTF64X4 $1, zr, Y1 \
-	VADDPS Y1, yr, Y1 \
-	VEXTRACTF128 $1, Y1, X5 \
-	VADDPS X5, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VMOVSS X1, dst
 
 // NIB32 unpacks the 16 nibble bytes at off(SI) into Y1: low nibbles
 // (values 0..15) in the low lane, high nibbles (16..31) in the high lane
@@ -1052,10 +1044,10 @@ q2kx4loop:
 
 q2kx4done:
 	MOVQ out+32(FP), AX
-	HSUM16TO(Z0, Y0, X0, (AX))
-	HSUM16TO(Z10, Y10, X10, 4(AX))
-	HSUM16TO(Z16, Y16, X16, 8(AX))
-	HSUM16TO(Z17, Y17, X17, 12(AX))
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z16, Y16, X16, 8(AX))
+	HSUMTO(Z17, Y17, X17, 12(AX))
 	VZEROUPPER
 	RET
 
@@ -1104,10 +1096,10 @@ q3kx4loop:
 
 q3kx4done:
 	MOVQ out+32(FP), AX
-	HSUM16TO(Z0, Y0, X0, (AX))
-	HSUM16TO(Z10, Y10, X10, 4(AX))
-	HSUM16TO(Z16, Y16, X16, 8(AX))
-	HSUM16TO(Z17, Y17, X17, 12(AX))
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z16, Y16, X16, 8(AX))
+	HSUMTO(Z17, Y17, X17, 12(AX))
 	VZEROUPPER
 	RET
 

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Kernels for the GGML block formats beyond Q4_0/Q8_0/Q4_K/Q6_K, on
 // activations already quantized to tensor.VecDotType of the weight.
@@ -211,16 +212,6 @@ q5kdone:
 	VMULPS Y12, Y9, Y9 \
 	VFNMADD231PS Z9, Z7, acc
 
-// Sum the 16 floats of zr (whose low halves are yr, xr) into dst.
-#define K5HSUM(zr, yr, xr, dst) \
-	VEXTRACTF64X4 $1, zr, Y1 \
-	VADDPS Y1, yr, Y1 \
-	VEXTRACTF128 $1, Y1, X5 \
-	VADDPS X5, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VHADDPS X1, X1, X1 \
-	VMOVSS X1, dst
-
 // func q5KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 // One Q5_K row against four Q8_K tokens at x + t*xStride bytes: each block
 // is unpacked once and multiplied with all four.
@@ -269,10 +260,10 @@ q5kx4loop:
 
 q5kx4done:
 	MOVQ out+32(FP), AX
-	K5HSUM(Z0, Y0, X0, (AX))
-	K5HSUM(Z10, Y10, X10, 4(AX))
-	K5HSUM(Z16, Y16, X16, 8(AX))
-	K5HSUM(Z17, Y17, X17, 12(AX))
+	HSUMTO(Z0, Y0, X0, (AX))
+	HSUMTO(Z10, Y10, X10, 4(AX))
+	HSUMTO(Z16, Y16, X16, 8(AX))
+	HSUMTO(Z17, Y17, X17, 12(AX))
 	VZEROUPPER
 	RET
 
