@@ -59,6 +59,8 @@ func dotVecDotX4AVX2(t tensor.DType, w, xq []byte, xStride int, out *[4]float32)
 		q2KDotX4AVX2(&w[0], &xq[0], len(w)/84, xStride, out)
 	case tensor.Q3_K:
 		q3KDotX4AVX2(&w[0], &xq[0], len(w)/110, xStride, out)
+	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1:
+		return dotLegacyX4AVX2(t, w, xq, xStride, out)
 	default:
 		return false
 	}
