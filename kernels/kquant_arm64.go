@@ -109,11 +109,16 @@ func q6KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 // dotMoreQ8x4 is dotMoreQ8 for four activation rows xStride bytes apart,
 // results in out; it reports whether a kernel handled t.
 func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
-	if len(w) == 0 || level < NEON || (t != tensor.Q4_K && t != tensor.Q5_K && t != tensor.Q6_K) {
+	if len(w) == 0 || level < NEON {
+		return false
+	}
+	switch t {
+	case tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1:
+	default:
 		return false
 	}
 	nb := len(w) / t.TypeSize()
-	_ = xq[3*xStride+nb*tensor.Q8_K.TypeSize()-1]
+	_ = xq[3*xStride+nb*tensor.VecDotType(t).TypeSize()-1]
 	sdot := level == NEONDot
 	// Direct calls: out must not escape, which an indirect call would force.
 	switch {
@@ -129,6 +134,18 @@ func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 		q6KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
 	case t == tensor.Q6_K:
 		q6KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q4_1 && sdot:
+		q4_1DotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q4_1:
+		q4_1DotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_0 && sdot:
+		q5_0DotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_0:
+		q5_0DotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_1 && sdot:
+		q5_1DotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q5_1:
+		q5_1DotX4NEON(&w[0], &xq[0], nb, xStride, out)
 	default:
 		return false
 	}
