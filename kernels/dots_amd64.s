@@ -22,21 +22,7 @@
 // One token of the four-token Q6_K kernel (see Q4KTOK); Y6 holds the 16
 // scales as int16, Z11 the broadcast block scale d.
 #define Q6KTOK(base, acc) \
-	VPXORD Z2, Z2, Z2 \
-	VPDPBUSD 4 base, Z28, Z2 \
-	VPMULLD Z24, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 68 base, Z29, Z4 \
-	VPMULLD Z25, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 132 base, Z30, Z4 \
-	VPMULLD Z26, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 196 base, Z31, Z4 \
-	VPMULLD Z27, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
+	KGROUPDOTS(base) \
 	VMOVDQU 260 base, Y7 \
 	VPMADDWD Y7, Y6, Y7 \
 	VPSLLD $5, Y7, Y7 \
@@ -45,37 +31,6 @@
 	VBROADCASTSS base, Z9 \
 	VMULPS Z11, Z9, Z9 \
 	VFMADD231PS Z9, Z2, acc
-
-
-// One token of the four-token Q4_K kernel: x block at base, weight groups
-// unpacked in Z28..Z31, per-group scale vectors in Z24..Z27, mins pairs in
-// Y6, d broadcast in Z11, dmin broadcast in Y12.
-#define Q4KTOK(base, acc) \
-	VPXORD Z2, Z2, Z2 \
-	VPDPBUSD 4 base, Z28, Z2 \
-	VPMULLD Z24, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 68 base, Z29, Z4 \
-	VPMULLD Z25, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 132 base, Z30, Z4 \
-	VPMULLD Z26, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 196 base, Z31, Z4 \
-	VPMULLD Z27, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VCVTDQ2PS Z2, Z2 \
-	VBROADCASTSS base, Z9 \
-	VMULPS Z11, Z9, Z9 \
-	VFMADD231PS Z9, Z2, acc \
-	VMOVDQU 260 base, Y7 \
-	VPMADDWD Y7, Y6, Y7 \
-	VCVTDQ2PS Y7, Y7 \
-	VBROADCASTSS base, Y9 \
-	VMULPS Y12, Y9, Y9 \
-	VFNMADD231PS Z9, Z7, acc
 
 #define Q4KUNPACK(off, dst) \
 	VMOVDQU off(SI), Y1 \

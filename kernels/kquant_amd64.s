@@ -182,36 +182,6 @@ q5kdone:
 	VZEROUPPER
 	RET
 
-// One token of the four-token kernel: x block at base, unpacked weight
-// groups in Z28..Z31, per-lane scales in Z24..Z27, min pairs in Y6, d in
-// Z11 and dmin in Y12 (broadcast).
-#define K5TOK(base, acc) \
-	VPXORD Z2, Z2, Z2 \
-	VPDPBUSD 4 base, Z28, Z2 \
-	VPMULLD Z24, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 68 base, Z29, Z4 \
-	VPMULLD Z25, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 132 base, Z30, Z4 \
-	VPMULLD Z26, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VPXORD Z4, Z4, Z4 \
-	VPDPBUSD 196 base, Z31, Z4 \
-	VPMULLD Z27, Z4, Z4 \
-	VPADDD Z4, Z2, Z2 \
-	VCVTDQ2PS Z2, Z2 \
-	VBROADCASTSS base, Z9 \
-	VMULPS Z11, Z9, Z9 \
-	VFMADD231PS Z9, Z2, acc \
-	VMOVDQU 260 base, Y7 \
-	VPMADDWD Y7, Y6, Y7 \
-	VCVTDQ2PS Y7, Y7 \
-	VBROADCASTSS base, Y9 \
-	VMULPS Y12, Y9, Y9 \
-	VFNMADD231PS Z9, Z7, acc
-
 // func q5KDotX4AVX512(w *byte, x *byte, nb int, xStride int, out *[4]float32)
 // One Q5_K row against four Q8_K tokens at x + t*xStride bytes: each block
 // is unpacked once and multiplied with all four.
@@ -249,10 +219,10 @@ q5kx4loop:
 	VBROADCASTSS X12, Y12
 	K5HIGH
 	K5GROUPS(Z28, Z29, Z30, Z31)
-	K5TOK((DI), Z0)
-	K5TOK((DI)(R8*1), Z10)
-	K5TOK((DI)(R8*2), Z16)
-	K5TOK((DI)(R9*1), Z17)
+	Q4KTOK((DI), Z0)
+	Q4KTOK((DI)(R8*1), Z10)
+	Q4KTOK((DI)(R8*2), Z16)
+	Q4KTOK((DI)(R9*1), Z17)
 	ADDQ $176, SI
 	ADDQ $292, DI
 	DECQ CX

@@ -12,3 +12,40 @@
 	VHADDPS X1, X1, X1 \
 	VHADDPS X1, X1, X1 \
 	VMOVSS X1, dst
+
+// KGROUPDOTS is the integer part of one token of the four-token Q4_K, Q5_K
+// and Q6_K kernels: the four unsigned weight groups in Z28..Z31 times the
+// Q8_K quants at 4 base (64 bytes each), each group's lanes scaled by
+// Z24..Z27, summed into Z2 (Z4 clobbered).
+#define KGROUPDOTS(base) \
+	VPXORD Z2, Z2, Z2 \
+	VPDPBUSD 4 base, Z28, Z2 \
+	VPMULLD Z24, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 68 base, Z29, Z4 \
+	VPMULLD Z25, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 132 base, Z30, Z4 \
+	VPMULLD Z26, Z4, Z4 \
+	VPADDD Z4, Z2, Z2 \
+	VPXORD Z4, Z4, Z4 \
+	VPDPBUSD 196 base, Z31, Z4 \
+	VPMULLD Z27, Z4, Z4 \
+	VPADDD Z4, Z2, Z2
+
+// Q4KTOK is one token of the four-token Q4_K and Q5_K kernels: x block at
+// base, weight groups unpacked in Z28..Z31, per-group scale vectors in
+// Z24..Z27, mins pairs in Y6, d broadcast in Z11, dmin broadcast in Y12.
+#define Q4KTOK(base, acc) \
+	KGROUPDOTS(base) \
+	VCVTDQ2PS Z2, Z2 \
+	VBROADCASTSS base, Z9 \
+	VMULPS Z11, Z9, Z9 \
+	VFMADD231PS Z9, Z2, acc \
+	VMOVDQU 260 base, Y7 \
+	VPMADDWD Y7, Y6, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VBROADCASTSS base, Y9 \
+	VMULPS Y12, Y9, Y9 \
+	VFNMADD231PS Z9, Z7, acc
