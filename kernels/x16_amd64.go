@@ -27,6 +27,9 @@ func q6kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32
 func q6kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
 //go:noescape
+func x16FromQ8KAVX512(y *byte, nsg int, qs *byte, corr *int32, d *float32, half *int32)
+
+//go:noescape
 func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOff int32)
 
 // quantizeFast fills token b of a with the assembly quantizer when the level
@@ -38,6 +41,22 @@ func (a *x16Act) quantizeFast(b int, x []float32) bool {
 	qs, corr, d := a.tok(b)
 	_ = x[a.nb*32-1]
 	quantX16AVX512(&x[0], a.nb, &qs[0], &d[0], &corr[0], -a.off)
+	return true
+}
+
+// quantizeKFast is quantizeKToken in assembly when the level allows; it
+// reports whether it ran.
+func (a *x16Act) quantizeKFast(b int, x []float32) bool {
+	if level != AVX512 || a.nb == 0 {
+		return false
+	}
+	qs, corr, d := a.tok(b)
+	nsb := a.nb / 8
+	buf := a.kbuf[b*292*nsb : (b+1)*292*nsb]
+	half := a.half[b*2*a.nb : (b+1)*2*a.nb]
+	_ = x[256*nsb-1]
+	quantQ8KAVX512(&x[0], nsb, &buf[0])
+	x16FromQ8KAVX512(&buf[0], nsb/2, &qs[0], &corr[0], &d[0], &half[0])
 	return true
 }
 

@@ -766,3 +766,217 @@ q6kx4sg:
 q6kx4done:
 	VZEROUPPER
 	RET
+
+// Gather indices of the x16 order in two Q8_K blocks (292 bytes each): for
+// vector u, lane i reads the four quants at e(u) of sub-block i.
+DATA x16kGather<>+0(SB)/4, $4
+DATA x16kGather<>+4(SB)/4, $36
+DATA x16kGather<>+8(SB)/4, $68
+DATA x16kGather<>+12(SB)/4, $100
+DATA x16kGather<>+16(SB)/4, $132
+DATA x16kGather<>+20(SB)/4, $164
+DATA x16kGather<>+24(SB)/4, $196
+DATA x16kGather<>+28(SB)/4, $228
+DATA x16kGather<>+32(SB)/4, $296
+DATA x16kGather<>+36(SB)/4, $328
+DATA x16kGather<>+40(SB)/4, $360
+DATA x16kGather<>+44(SB)/4, $392
+DATA x16kGather<>+48(SB)/4, $424
+DATA x16kGather<>+52(SB)/4, $456
+DATA x16kGather<>+56(SB)/4, $488
+DATA x16kGather<>+60(SB)/4, $520
+DATA x16kGather<>+64(SB)/4, $20
+DATA x16kGather<>+68(SB)/4, $52
+DATA x16kGather<>+72(SB)/4, $84
+DATA x16kGather<>+76(SB)/4, $116
+DATA x16kGather<>+80(SB)/4, $148
+DATA x16kGather<>+84(SB)/4, $180
+DATA x16kGather<>+88(SB)/4, $212
+DATA x16kGather<>+92(SB)/4, $244
+DATA x16kGather<>+96(SB)/4, $312
+DATA x16kGather<>+100(SB)/4, $344
+DATA x16kGather<>+104(SB)/4, $376
+DATA x16kGather<>+108(SB)/4, $408
+DATA x16kGather<>+112(SB)/4, $440
+DATA x16kGather<>+116(SB)/4, $472
+DATA x16kGather<>+120(SB)/4, $504
+DATA x16kGather<>+124(SB)/4, $536
+DATA x16kGather<>+128(SB)/4, $8
+DATA x16kGather<>+132(SB)/4, $40
+DATA x16kGather<>+136(SB)/4, $72
+DATA x16kGather<>+140(SB)/4, $104
+DATA x16kGather<>+144(SB)/4, $136
+DATA x16kGather<>+148(SB)/4, $168
+DATA x16kGather<>+152(SB)/4, $200
+DATA x16kGather<>+156(SB)/4, $232
+DATA x16kGather<>+160(SB)/4, $300
+DATA x16kGather<>+164(SB)/4, $332
+DATA x16kGather<>+168(SB)/4, $364
+DATA x16kGather<>+172(SB)/4, $396
+DATA x16kGather<>+176(SB)/4, $428
+DATA x16kGather<>+180(SB)/4, $460
+DATA x16kGather<>+184(SB)/4, $492
+DATA x16kGather<>+188(SB)/4, $524
+DATA x16kGather<>+192(SB)/4, $24
+DATA x16kGather<>+196(SB)/4, $56
+DATA x16kGather<>+200(SB)/4, $88
+DATA x16kGather<>+204(SB)/4, $120
+DATA x16kGather<>+208(SB)/4, $152
+DATA x16kGather<>+212(SB)/4, $184
+DATA x16kGather<>+216(SB)/4, $216
+DATA x16kGather<>+220(SB)/4, $248
+DATA x16kGather<>+224(SB)/4, $316
+DATA x16kGather<>+228(SB)/4, $348
+DATA x16kGather<>+232(SB)/4, $380
+DATA x16kGather<>+236(SB)/4, $412
+DATA x16kGather<>+240(SB)/4, $444
+DATA x16kGather<>+244(SB)/4, $476
+DATA x16kGather<>+248(SB)/4, $508
+DATA x16kGather<>+252(SB)/4, $540
+DATA x16kGather<>+256(SB)/4, $12
+DATA x16kGather<>+260(SB)/4, $44
+DATA x16kGather<>+264(SB)/4, $76
+DATA x16kGather<>+268(SB)/4, $108
+DATA x16kGather<>+272(SB)/4, $140
+DATA x16kGather<>+276(SB)/4, $172
+DATA x16kGather<>+280(SB)/4, $204
+DATA x16kGather<>+284(SB)/4, $236
+DATA x16kGather<>+288(SB)/4, $304
+DATA x16kGather<>+292(SB)/4, $336
+DATA x16kGather<>+296(SB)/4, $368
+DATA x16kGather<>+300(SB)/4, $400
+DATA x16kGather<>+304(SB)/4, $432
+DATA x16kGather<>+308(SB)/4, $464
+DATA x16kGather<>+312(SB)/4, $496
+DATA x16kGather<>+316(SB)/4, $528
+DATA x16kGather<>+320(SB)/4, $28
+DATA x16kGather<>+324(SB)/4, $60
+DATA x16kGather<>+328(SB)/4, $92
+DATA x16kGather<>+332(SB)/4, $124
+DATA x16kGather<>+336(SB)/4, $156
+DATA x16kGather<>+340(SB)/4, $188
+DATA x16kGather<>+344(SB)/4, $220
+DATA x16kGather<>+348(SB)/4, $252
+DATA x16kGather<>+352(SB)/4, $320
+DATA x16kGather<>+356(SB)/4, $352
+DATA x16kGather<>+360(SB)/4, $384
+DATA x16kGather<>+364(SB)/4, $416
+DATA x16kGather<>+368(SB)/4, $448
+DATA x16kGather<>+372(SB)/4, $480
+DATA x16kGather<>+376(SB)/4, $512
+DATA x16kGather<>+380(SB)/4, $544
+DATA x16kGather<>+384(SB)/4, $16
+DATA x16kGather<>+388(SB)/4, $48
+DATA x16kGather<>+392(SB)/4, $80
+DATA x16kGather<>+396(SB)/4, $112
+DATA x16kGather<>+400(SB)/4, $144
+DATA x16kGather<>+404(SB)/4, $176
+DATA x16kGather<>+408(SB)/4, $208
+DATA x16kGather<>+412(SB)/4, $240
+DATA x16kGather<>+416(SB)/4, $308
+DATA x16kGather<>+420(SB)/4, $340
+DATA x16kGather<>+424(SB)/4, $372
+DATA x16kGather<>+428(SB)/4, $404
+DATA x16kGather<>+432(SB)/4, $436
+DATA x16kGather<>+436(SB)/4, $468
+DATA x16kGather<>+440(SB)/4, $500
+DATA x16kGather<>+444(SB)/4, $532
+DATA x16kGather<>+448(SB)/4, $32
+DATA x16kGather<>+452(SB)/4, $64
+DATA x16kGather<>+456(SB)/4, $96
+DATA x16kGather<>+460(SB)/4, $128
+DATA x16kGather<>+464(SB)/4, $160
+DATA x16kGather<>+468(SB)/4, $192
+DATA x16kGather<>+472(SB)/4, $224
+DATA x16kGather<>+476(SB)/4, $256
+DATA x16kGather<>+480(SB)/4, $324
+DATA x16kGather<>+484(SB)/4, $356
+DATA x16kGather<>+488(SB)/4, $388
+DATA x16kGather<>+492(SB)/4, $420
+DATA x16kGather<>+496(SB)/4, $452
+DATA x16kGather<>+500(SB)/4, $484
+DATA x16kGather<>+504(SB)/4, $516
+DATA x16kGather<>+508(SB)/4, $548
+GLOBL x16kGather<>(SB), RODATA, $512
+
+// func x16FromQ8KAVX512(y *byte, nsg int, qs *byte, corr *int32, d *float32, half *int32)
+// Rearranges 2·nsg Q8_K blocks at y (quants and scales; their block sums
+// are not read) into x16 K-quant activations: the quants in the x16 order,
+// each sub-block's scale and quant sum, and −32 times the sums of its
+// halves (16 first halves, then 16 last halves, per super group).
+TEXT ·x16FromQ8KAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), SI
+	MOVQ nsg+8(FP), CX
+	MOVQ qs+16(FP), DI
+	MOVQ corr+24(FP), R8
+	MOVQ d+32(FP), R9
+	MOVQ half+40(FP), R10
+	MOVL $0x01010101, AX
+	VPBROADCASTD AX, Z9
+	MOVL $-32, AX
+	VPBROADCASTD AX, Z10
+	TESTQ CX, CX
+	JZ xk_done
+xk_loop:
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+0(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z1
+	VMOVDQU32 Z1, 0(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+64(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z2
+	VMOVDQU32 Z2, 64(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+128(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z3
+	VMOVDQU32 Z3, 128(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+192(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z4
+	VMOVDQU32 Z4, 192(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+256(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z5
+	VMOVDQU32 Z5, 256(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+320(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z6
+	VMOVDQU32 Z6, 320(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+384(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z7
+	VMOVDQU32 Z7, 384(DI)
+	KXNORW K1, K1, K1
+	VMOVDQU32 x16kGather<>+448(SB), Z12
+	VPGATHERDD (SI)(Z12*1), K1, Z8
+	VMOVDQU32 Z8, 448(DI)
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPDPBUSD Z1, Z9, Z20
+	VPDPBUSD Z2, Z9, Z21
+	VPDPBUSD Z3, Z9, Z20
+	VPDPBUSD Z4, Z9, Z21
+	VPDPBUSD Z5, Z9, Z20
+	VPDPBUSD Z6, Z9, Z21
+	VPDPBUSD Z7, Z9, Z20
+	VPDPBUSD Z8, Z9, Z21
+	VPADDD Z21, Z20, Z22
+	VMOVDQU32 Z22, (R8)
+	VPMULLD Z10, Z20, Z20
+	VPMULLD Z10, Z21, Z21
+	VMOVDQU32 Z20, (R10)
+	VMOVDQU32 Z21, 64(R10)
+	VPBROADCASTD (SI), Y13
+	VPBROADCASTD 292(SI), Y14
+	VINSERTI64X4 $1, Y14, Z13, Z13
+	VMOVDQU32 Z13, (R9)
+	ADDQ $584, SI
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $128, R10
+	DECQ CX
+	JNZ xk_loop
+xk_done:
+	VZEROUPPER
+	RET

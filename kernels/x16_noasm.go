@@ -23,3 +23,5 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 }
 
 func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }
+
+func (a *x16Act) quantizeKFast(b int, x []float32) bool { return false }

@@ -133,37 +133,40 @@ func TestX16K(t *testing.T) {
 
 			x := randomVec(rng, 2*cols)
 			clear(x[cols : cols+256]) // a Q8_K block of zeros
-			var a x16Act
-			a.prepare(2, cols, 0)
-			a.quantizeToken(1, x[cols:])
+			x[cols+259], x[cols+265] = -7, 7 // the first of equal magnitudes sets the sign
 			ref := make([]byte, 292*cols/256)
 			if err := tensor.Quantize(tensor.Q8_K, x[cols:], ref); err != nil {
 				t.Fatal(err)
 			}
-			qs, corr, d := a.tok(1)
-			half := a.half[2*a.nb:]
-			for i := 0; i < cols/32; i++ {
-				blk := ref[292*(i/8) : 292*(i/8+1)]
-				if dw := math.Float32frombits(uint32(le16(blk)) | uint32(le16(blk[2:]))<<16); d[i] != dw {
-					t.Fatalf("cols %d sub-block %d: scale %v, want %v", cols, i, d[i], dw)
+			forLevels(t, func(t *testing.T) {
+				var a x16Act
+				a.prepare(2, cols, 0)
+				a.quantizeToken(1, x[cols:])
+				qs, corr, d := a.tok(1)
+				half := a.half[2*a.nb:]
+				for i := 0; i < cols/32; i++ {
+					blk := ref[292*(i/8) : 292*(i/8+1)]
+					if dw := math.Float32frombits(uint32(le16(blk)) | uint32(le16(blk[2:]))<<16); d[i] != dw {
+						t.Fatalf("cols %d sub-block %d: scale %v, want %v", cols, i, d[i], dw)
+					}
+					q := blk[4+32*(i%8) : 4+32*(i%8)+32]
+					var got [32]byte
+					base, lane := (i/16)*x16Group, 4*(i%16)
+					for u := 0; u < 8; u++ {
+						copy(got[x16Offset(u):x16Offset(u)+4], qs[base+64*u+lane:base+64*u+lane+4])
+					}
+					if string(got[:]) != string(q) {
+						t.Fatalf("cols %d sub-block %d: quants differ", cols, i)
+					}
+					if s := blockSum(q); corr[i] != s {
+						t.Fatalf("cols %d sub-block %d: sum %d, want %d", cols, i, corr[i], s)
+					}
+					ha, hb := half[32*(i/16)+i%16], half[32*(i/16)+16+i%16]
+					if wa, wb := -32*blockSum(q[:16]), -32*blockSum(q[16:]); ha != wa || hb != wb {
+						t.Fatalf("cols %d sub-block %d: halves %d %d, want %d %d", cols, i, ha, hb, wa, wb)
+					}
 				}
-				q := blk[4+32*(i%8) : 4+32*(i%8)+32]
-				var got [32]byte
-				base, lane := (i/16)*x16Group, 4*(i%16)
-				for u := 0; u < 8; u++ {
-					copy(got[x16Offset(u):x16Offset(u)+4], qs[base+64*u+lane:base+64*u+lane+4])
-				}
-				if string(got[:]) != string(q) {
-					t.Fatalf("cols %d sub-block %d: quants differ", cols, i)
-				}
-				if s := blockSum(q); corr[i] != s {
-					t.Fatalf("cols %d sub-block %d: sum %d, want %d", cols, i, corr[i], s)
-				}
-				ha, hb := half[32*(i/16)+i%16], half[32*(i/16)+16+i%16]
-				if wa, wb := -32*blockSum(q[:16]), -32*blockSum(q[16:]); ha != wa || hb != wb {
-					t.Fatalf("cols %d sub-block %d: halves %d %d, want %d %d", cols, i, ha, hb, wa, wb)
-				}
-			}
+			})
 
 			pw := Prepare(w)
 			if level == AVX512 && !Prepared(pw) {

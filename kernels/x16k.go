@@ -157,6 +157,9 @@ func dequantX16Q4KRow(dst []float32, row []byte, nsg int) {
 // times the sums of its halves (per super group, the 16 first halves, then
 // the 16 last).
 func (a *x16Act) quantizeKToken(b int, x []float32) {
+	if a.quantizeKFast(b, x) {
+		return
+	}
 	qs, corr, d := a.tok(b)
 	half := a.half[b*2*a.nb : (b+1)*2*a.nb]
 	nsb := a.nb / 8
