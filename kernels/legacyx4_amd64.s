@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Four-token kernels for Q4_1, Q5_0 and Q5_1: one weight row against four
 // activation rows xStride bytes apart. Each pair of weight blocks is
@@ -28,26 +29,6 @@ DATA x4Blk2<>+40(SB)/8, $0x0000000200000002
 DATA x4Blk2<>+48(SB)/8, $0x0000000200000002
 DATA x4Blk2<>+56(SB)/8, $0x0000000200000002
 GLOBL x4Blk2<>(SB), RODATA|NOPTR, $64
-
-// X4NIB unpacks the 16 nibble bytes at o0(SI) and o1(SI) (blocks i and
-// i+1) into Z3 = [lo_i, hi_i, lo_i+1, hi_i+1] (K1 selects the words of
-// the high-nibble lanes, Z13 = 0x0f bytes).
-#define X4NIB(o0, o1) \
-	VBROADCASTI32X4 o0(SI), Z1 \
-	VBROADCASTI32X4 o1(SI), Z2 \
-	VSHUFI64X2 $0, Z2, Z1, Z3 \
-	VPSRLW $4, Z3, K1, Z3 \
-	VPANDD Z13, Z3, Z3
-
-// X4HIGH adds 16 (Z12) to the values of Z3 whose bit is set in the two
-// 32-bit qh fields at o0(SI) and o1(SI).
-#define X4HIGH(o0, o1) \
-	MOVL o0(SI), AX \
-	MOVL o1(SI), BX \
-	SHLQ $32, BX \
-	ORQ BX, AX \
-	KMOVQ AX, K2 \
-	VPADDB Z12, Z3, K2, Z3
 
 // X4XQ loads the quants of two activation blocks of one token (at
 // o0 base and o1 base) into Z4 and their dot with the weights into Z2.
@@ -103,12 +84,7 @@ GLOBL x4Blk2<>(SB), RODATA|NOPTR, $64
 	VXORPS X6, X6, X6 \
 	VXORPS X7, X7, X7 \
 	VXORPS X11, X11, X11 \
-	MOVL $0x0f0f0f0f, AX \
-	VPBROADCASTD AX, Z13 \
-	MOVL $0x10101010, AX \
-	VPBROADCASTD AX, Z12 \
-	MOVL $0xff00ff00, AX \
-	KMOVD AX, K1
+	PAIRCONSTS
 
 // X4SUM reduces Z0 plus lanes 1 and 3 of X15 into dst.
 #define X4SUM(dst) \
@@ -157,7 +133,7 @@ TEXT ·q4_1PairsX4AVX512(SB), NOSPLIT, $0-40
 	JZ q41x4done
 
 q41x4loop:
-	X4NIB(4, 24)
+	NIBPAIR(4, 24)
 	X4DM(20)
 	X4XQ((DI), 4, 40)
 	X4MIN((DI), Z0, X15)
@@ -185,8 +161,8 @@ TEXT ·q5_1PairsX4AVX512(SB), NOSPLIT, $0-40
 	JZ q51x4done
 
 q51x4loop:
-	X4NIB(8, 32)
-	X4HIGH(4, 28)
+	NIBPAIR(8, 32)
+	HIGHPAIR(4, 28)
 	X4DM(24)
 	X4XQ((DI), 4, 40)
 	X4MIN((DI), Z0, X15)
@@ -214,8 +190,8 @@ TEXT ·q5_0PairsX4AVX512(SB), NOSPLIT, $0-40
 	JZ q50x4done
 
 q50x4loop:
-	X4NIB(6, 28)
-	X4HIGH(2, 24)
+	NIBPAIR(6, 28)
+	HIGHPAIR(2, 24)
 	VMOVD (SI), X8
 	VPINSRW $1, 22(SI), X8, X8
 	VCVTPH2PS X8, X8

@@ -49,3 +49,35 @@
 	VBROADCASTSS base, Y9 \
 	VMULPS Y12, Y9, Y9 \
 	VFNMADD231PS Z9, Z7, acc
+
+// NIBPAIR unpacks the 16 nibble bytes at o0(SI) and o1(SI) (blocks i and
+// i+1) into Z3 = [lo_i, hi_i, lo_i+1, hi_i+1]: each 16 bytes fill two
+// 128-bit lanes, and the second of each is shifted (K1 selects its words;
+// Z13 = 0x0f bytes).
+#define NIBPAIR(o0, o1) \
+	VBROADCASTI32X4 o0(SI), Z1 \
+	VBROADCASTI32X4 o1(SI), Z2 \
+	VSHUFI64X2 $0, Z2, Z1, Z3 \
+	VPSRLW $4, Z3, K1, Z3 \
+	VPANDD Z13, Z3, Z3
+
+// HIGHPAIR adds 16 (Z12) to the values of Z3 whose bit is set in the two
+// 32-bit qh fields at o0(SI) and o1(SI) (bit j belongs to value j of the
+// block).
+#define HIGHPAIR(o0, o1) \
+	MOVL o0(SI), AX \
+	MOVL o1(SI), BX \
+	SHLQ $32, BX \
+	ORQ BX, AX \
+	KMOVQ AX, K2 \
+	VPADDB Z12, Z3, K2, Z3
+
+// PAIRCONSTS sets the constants of the block-pair kernels: Z13 = 0x0f
+// bytes, Z12 = 0x10 bytes and K1 = the high byte of every word.
+#define PAIRCONSTS \
+	MOVL $0x0f0f0f0f, AX \
+	VPBROADCASTD AX, Z13 \
+	MOVL $0x10101010, AX \
+	VPBROADCASTD AX, Z12 \
+	MOVL $0xff00ff00, AX \
+	KMOVD AX, K1
