@@ -69,6 +69,10 @@ func dotMoreQ8(t tensor.DType, w, xq []byte) (float32, bool) {
 		k, _ = pick(q5KDotSDOT, q5KDotNEON)
 	case tensor.Q6_K:
 		k, _ = pick(q6KDotSDOT, q6KDotNEON)
+	case tensor.Q2_K:
+		k, _ = pick(q2KDotSDOT, q2KDotNEON)
+	case tensor.Q3_K:
+		k, _ = pick(q3KDotSDOT, q3KDotNEON)
 	case tensor.Q4_1:
 		k, _ = pick(q4_1DotSDOT, q4_1DotNEON)
 	case tensor.Q5_0:

@@ -114,3 +114,72 @@ func testNEONX4MoreMatMul(t *testing.T) {
 		}
 	}
 }
+
+// TestNEONK23Used checks that both NEON levels route Q2_K and Q3_K to
+// their row kernels, so that the shared exactness tests exercise them.
+func TestNEONK23Used(t *testing.T) {
+	for _, l := range []Level{NEON, NEONDot} {
+		if l > MaxCPULevel() {
+			continue
+		}
+		old := setLevel(l)
+		for _, dt := range []tensor.DType{tensor.Q2_K, tensor.Q3_K} {
+			w := make([]byte, dt.TypeSize())
+			xq := make([]byte, tensor.Q8_K.TypeSize())
+			if _, ok := dotMoreQ8(dt, w, xq); !ok {
+				t.Errorf("%v: no row kernel for %v", l, dt)
+			}
+		}
+		setLevel(old)
+	}
+}
+
+// TestNEONQ2KBitExact checks the Q2_K row kernel against tensor.DotQ8Ref
+// on random data: it rounds the same products in the same order, so the
+// results must match bit for bit.
+func TestNEONQ2KBitExact(t *testing.T) { forLevels(t, testNEONQ2KBitExact) }
+
+func testNEONQ2KBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(65, 66))
+	for _, nb := range []int{1, 2, 3, 5, 9, 17} {
+		for range 4 {
+			cols := nb * 256
+			w := randomWeight(rng, tensor.Q2_K, 1, cols).Data
+			x := randomVec(rng, cols)
+			xq := make([]byte, nb*tensor.Q8_K.TypeSize())
+			if err := tensor.Quantize(tensor.Q8_K, x, xq); err != nil {
+				t.Fatal(err)
+			}
+			got, want := dotQ8Ref(tensor.Q2_K, w, xq), tensor.DotQ8Ref(tensor.Q2_K, w, xq)
+			if math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("nb=%d: %v, want %v", nb, got, want)
+			}
+		}
+	}
+}
+
+// TestNEONK23MatMul runs Q2_K and Q3_K through MatMul at token counts
+// that use the row kernel alone (1, 3), the four-token path alone (4) and
+// both (5, 9).
+func TestNEONK23MatMul(t *testing.T) { forLevels(t, testNEONK23MatMul) }
+
+func testNEONK23MatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(67, 68))
+	p := NewPool(2)
+	defer p.Close()
+	for _, dt := range []tensor.DType{tensor.Q2_K, tensor.Q3_K} {
+		for _, nb := range []int{1, 3} {
+			cols := nb * dt.BlockSize()
+			for _, rows := range []int{1, 5} {
+				for _, n := range []int{1, 3, 4, 5, 9} {
+					w := randomWeight(rng, dt, rows, cols)
+					x := randomVec(rng, n*cols)
+					got := make([]float32, n*rows)
+					MatMul(p, got, w, x, n)
+					want, mag := refMatMul(w, x, n)
+					checkClose(t, fmt.Sprintf("%v rows=%d cols=%d n=%d", dt, rows, cols, n), got, want, mag, 1e-5)
+				}
+			}
+		}
+	}
+}
