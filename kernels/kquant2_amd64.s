@@ -191,31 +191,6 @@ GLOBL bitShuf<>(SB), RODATA|NOPTR, $32
 	VZEROUPPER \
 	RET
 
-// KSCALEREGS decodes the six-bit scales and mins of a Q4_K/Q5_K block
-// (12 bytes at 4(SI)) into R10 (scales 0..3), R12 (scales 4..7), R11
-// (mins 0..3) and R13 (mins 4..7), one byte each; AX, BX, DX clobbered.
-#define KSCALEREGS \
-	MOVL 4(SI), AX \
-	MOVL 8(SI), BX \
-	MOVL 12(SI), DX \
-	MOVL AX, R10 \
-	ANDL $0x3f3f3f3f, R10 \
-	MOVL BX, R11 \
-	ANDL $0x3f3f3f3f, R11 \
-	MOVL DX, R12 \
-	ANDL $0x0f0f0f0f, R12 \
-	SHRL $6, AX \
-	ANDL $0x03030303, AX \
-	SHLL $4, AX \
-	ORL AX, R12 \
-	MOVL DX, R13 \
-	SHRL $4, R13 \
-	ANDL $0x0f0f0f0f, R13 \
-	SHRL $6, BX \
-	ANDL $0x03030303, BX \
-	SHLL $4, BX \
-	ORL BX, R13
-
 // KSCALEWORDS puts the eight scales as int16 words in both lanes of Y6 and
 // clears the int32 accumulators.
 #define KSCALEWORDS \

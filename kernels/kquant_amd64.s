@@ -41,39 +41,6 @@ DATA idxK5<>+240(SB)/8, $0x0000000700000007
 DATA idxK5<>+248(SB)/8, $0x0000000700000007
 GLOBL idxK5<>(SB), RODATA|NOPTR, $256
 
-// K5SCALES decodes the 8 six-bit scales and 8 six-bit mins of a Q4_K/Q5_K
-// block (12 bytes at 4(SI)): Y5 = scales as int32, Y6 = each min as an
-// int16 pair (for VPMADDWD with pairs of activation block sums).
-#define K5SCALES \
-	MOVL 4(SI), AX \
-	MOVL 8(SI), BX \
-	MOVL 12(SI), DX \
-	MOVL AX, R10 \
-	ANDL $0x3f3f3f3f, R10 \
-	MOVL BX, R11 \
-	ANDL $0x3f3f3f3f, R11 \
-	MOVL DX, R12 \
-	ANDL $0x0f0f0f0f, R12 \
-	SHRL $6, AX \
-	ANDL $0x03030303, AX \
-	SHLL $4, AX \
-	ORL AX, R12 \
-	MOVL DX, R13 \
-	SHRL $4, R13 \
-	ANDL $0x0f0f0f0f, R13 \
-	SHRL $6, BX \
-	ANDL $0x03030303, BX \
-	SHLL $4, BX \
-	ORL BX, R13 \
-	VMOVD R10, X5 \
-	VPINSRD $1, R12, X5, X5 \
-	VPMOVZXBD X5, Y5 \
-	VMOVD R11, X6 \
-	VPINSRD $1, R13, X6, X6 \
-	VPMOVZXBD X6, Y6 \
-	VPSLLD $16, Y6, Y7 \
-	VPOR Y7, Y6, Y6
-
 // K5HIGH loads the 32 qh bytes of a Q5_K block into Z14 as [qh, qh>>1]:
 // bit 2j of a byte in the low half and bit 2j+1 in the high half then
 // share a position, so one shift per group brings them to bit 4.
@@ -459,26 +426,7 @@ GLOBL shufQ6<>(SB), RODATA|NOPTR, $128
 // kernels: Y5 = the 8 scales as int16 in both lanes, Y6 = each min as an
 // int16 pair; then Y11 += dmin·dx·(mins·block sums) and Y9 = d·dx.
 #define K2SCALES \
-	MOVL 4(SI), AX \
-	MOVL 8(SI), BX \
-	MOVL 12(SI), DX \
-	MOVL AX, R10 \
-	ANDL $0x3f3f3f3f, R10 \
-	MOVL BX, R11 \
-	ANDL $0x3f3f3f3f, R11 \
-	MOVL DX, R12 \
-	ANDL $0x0f0f0f0f, R12 \
-	SHRL $6, AX \
-	ANDL $0x03030303, AX \
-	SHLL $4, AX \
-	ORL AX, R12 \
-	MOVL DX, R13 \
-	SHRL $4, R13 \
-	ANDL $0x0f0f0f0f, R13 \
-	SHRL $6, BX \
-	ANDL $0x03030303, BX \
-	SHLL $4, BX \
-	ORL BX, R13 \
+	KSCALEREGS \
 	VMOVD R10, X5 \
 	VPINSRD $1, R12, X5, X5 \
 	VPMOVZXBW X5, X5 \

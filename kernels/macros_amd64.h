@@ -81,3 +81,42 @@
 	VPBROADCASTD AX, Z12 \
 	MOVL $0xff00ff00, AX \
 	KMOVD AX, K1
+
+// KSCALEREGS decodes the six-bit scales and mins of a Q4_K/Q5_K block
+// (12 bytes at 4(SI)) into R10 (scales 0..3), R12 (scales 4..7), R11
+// (mins 0..3) and R13 (mins 4..7), one byte each; AX, BX, DX clobbered.
+#define KSCALEREGS \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), BX \
+	MOVL 12(SI), DX \
+	MOVL AX, R10 \
+	ANDL $0x3f3f3f3f, R10 \
+	MOVL BX, R11 \
+	ANDL $0x3f3f3f3f, R11 \
+	MOVL DX, R12 \
+	ANDL $0x0f0f0f0f, R12 \
+	SHRL $6, AX \
+	ANDL $0x03030303, AX \
+	SHLL $4, AX \
+	ORL AX, R12 \
+	MOVL DX, R13 \
+	SHRL $4, R13 \
+	ANDL $0x0f0f0f0f, R13 \
+	SHRL $6, BX \
+	ANDL $0x03030303, BX \
+	SHLL $4, BX \
+	ORL BX, R13
+
+// K5SCALES decodes the 8 scales and 8 mins of a Q4_K/Q5_K block (see
+// KSCALEREGS) into vectors: Y5 = scales as int32, Y6 = each min as an
+// int16 pair (for VPMADDWD with pairs of activation block sums).
+#define K5SCALES \
+	KSCALEREGS \
+	VMOVD R10, X5 \
+	VPINSRD $1, R12, X5, X5 \
+	VPMOVZXBD X5, Y5 \
+	VMOVD R11, X6 \
+	VPINSRD $1, R13, X6, X6 \
+	VPMOVZXBD X6, Y6 \
+	VPSLLD $16, Y6, Y7 \
+	VPOR Y7, Y6, Y6
