@@ -15,3 +15,19 @@ func q3KDotSDOT(w *byte, x *byte, nb int) float32
 
 //go:noescape
 func q3KDotNEON(w *byte, x *byte, nb int) float32
+
+// Four-token Q2_K and Q3_K kernels (k23_arm64.s): one weight row against
+// the Q8_K activations of four tokens xStride bytes apart, results in out.
+// Each token's result equals the row kernel's bit for bit.
+
+//go:noescape
+func q2KDotX4SDOT(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q2KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q3KDotX4SDOT(w *byte, x *byte, nb int, xStride int, out *[4]float32)
+
+//go:noescape
+func q3KDotX4NEON(w *byte, x *byte, nb int, xStride int, out *[4]float32)

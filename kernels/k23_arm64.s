@@ -1,8 +1,8 @@
 #include "textflag.h"
 #include "neon_arm64.h"
 
-// Q2_K and Q3_K row kernels against Q8_K activations (see k23_arm64.h),
-// with SDOT and without.
+// Q2_K and Q3_K row kernels (see k23_arm64.h) and four-token kernels (see
+// k23x4_arm64.h) against Q8_K activations, with SDOT and without.
 
 // USHLL2 Vd.8H, Vn.16B, #0 (UXTL2)
 #define UXTL2_8(d, n) ENC2(0x6F08A400, d, n)
@@ -14,6 +14,8 @@
 #define SSHR16B(d, n, s) ENC2(0x4F000400 | ((16-(s))<<16), d, n)
 // BIC Vd.16B, Vn.16B, Vm.16B
 #define BIC16B(d, n, m) ENC3(0x4E601C00, d, n, m)
+// FSUB Vd.4S, Vn.4S, Vm.4S
+#define FSUB32(d, n, m) ENC3(0x4EA0D400, d, n, m)
 
 // Q2_K block: scales (low nibble scale, high nibble min) at 0, quants at
 // 16, d at 80, dmin at 82. Its dot is d·dy·Σ scale·q·y − dmin·dy·Σ min·bsum,
@@ -21,7 +23,9 @@
 #define BLKSZ 84
 #define QOFF 16
 #define K23INIT VMOVI $15, V27.B16
-#define K23SCALES \
+// Q2SCALES: the scales as int32 in V20..V23, the mins as int16 in V15
+// (sub-blocks 0..7) and V14 (8..15).
+#define Q2SCALES \
 	VLD1 (R0), [V12.B16]; \
 	AND16B(13, 12, 27); \
 	USHR16B(14, 12, 4); \
@@ -32,13 +36,17 @@
 	UXTL16(22, 13); \
 	UXTL2_16(23, 13); \
 	UXTL8(15, 14); \
-	UXTL2_8(14, 14); \
-	ADD $260, R1, R4; \
+	UXTL2_8(14, 14)
+// Q2MINS(xp, v): the lanes of Vv sum to Σ min·bsum for the activation
+// block at Rxp (mins widened by Q2SCALES in V15 and V14).
+#define Q2MINS(xp, v) \
+	ADD $260, xp, R4; \
 	VLD1 (R4), [V8.H8, V9.H8]; \
-	SMULL16(29, 8, 15); \
-	SMLAL2_16(29, 8, 15); \
-	SMLAL16(29, 9, 14); \
-	SMLAL2_16(29, 9, 14)
+	SMULL16(v, 8, 15); \
+	SMLAL2_16(v, 8, 15); \
+	SMLAL16(v, 9, 14); \
+	SMLAL2_16(v, 9, 14)
+#define K23SCALES Q2SCALES; Q2MINS(R1, 29)
 #define K23HB(d, h, b)
 #define K23TAIL \
 	ADDP32(28, 28, 29); \
@@ -65,6 +73,38 @@
 #include "k23_arm64.h"
 #undef DOT
 #undef K23FN
+
+#define X4SCALES Q2SCALES
+#define X4MINS \
+	Q2MINS(R1, 16); \
+	Q2MINS(R7, 17); \
+	Q2MINS(R8, 18); \
+	Q2MINS(R9, 19); \
+	ADDP32(16, 16, 17); \
+	ADDP32(18, 18, 19); \
+	ADDP32(29, 16, 18)
+#define DOFF 80
+#define X4MINTERM \
+	SCVTF32(29, 29); \
+	MOVHU 82(R0), R4; FMOVS R4, F11; FCVTHS F11, F11; \
+	VDUP V11.S[0], V11.S4; \
+	FMUL32(11, 11, 8); \
+	FMUL32(11, 11, 29); \
+	FSUB32(10, 10, 11)
+#define DOT DOT_SDOT
+#define K23X4FN ·q2KDotX4SDOT(SB)
+#include "k23x4_arm64.h"
+#undef DOT
+#undef K23X4FN
+#define DOT DOT_NEON
+#define K23X4FN ·q2KDotX4NEON(SB)
+#include "k23x4_arm64.h"
+#undef DOT
+#undef K23X4FN
+#undef X4SCALES
+#undef X4MINS
+#undef DOFF
+#undef X4MINTERM
 #undef BLKSZ
 #undef QOFF
 #undef K23INIT
@@ -135,3 +175,18 @@
 #define DOT DOT_NEON
 #define K23FN ·q3KDotNEON(SB)
 #include "k23_arm64.h"
+#undef DOT
+#undef K23FN
+
+#define X4SCALES K23SCALES
+#define X4MINS
+#define DOFF 108
+#define X4MINTERM
+#define DOT DOT_SDOT
+#define K23X4FN ·q3KDotX4SDOT(SB)
+#include "k23x4_arm64.h"
+#undef DOT
+#undef K23X4FN
+#define DOT DOT_NEON
+#define K23X4FN ·q3KDotX4NEON(SB)
+#include "k23x4_arm64.h"

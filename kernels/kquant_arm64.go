@@ -117,7 +117,7 @@ func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 		return false
 	}
 	switch t {
-	case tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1:
+	case tensor.Q2_K, tensor.Q3_K, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1:
 	default:
 		return false
 	}
@@ -126,6 +126,14 @@ func dotMoreQ8x4(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) boo
 	sdot := level == NEONDot
 	// Direct calls: out must not escape, which an indirect call would force.
 	switch {
+	case t == tensor.Q2_K && sdot:
+		q2KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q2_K:
+		q2KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q3_K && sdot:
+		q3KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
+	case t == tensor.Q3_K:
+		q3KDotX4NEON(&w[0], &xq[0], nb, xStride, out)
 	case t == tensor.Q4_K && sdot:
 		q4KDotX4SDOT(&w[0], &xq[0], nb, xStride, out)
 	case t == tensor.Q4_K:

@@ -10,8 +10,8 @@ import (
 )
 
 // neonX4MoreTypes are the vec-dot types whose arm64 four-token kernels
-// this file checks beyond the K-quants of neonx4_arm64_test.go.
-var neonX4MoreTypes = []tensor.DType{tensor.Q4_1, tensor.Q5_0, tensor.Q5_1}
+// this file checks beyond the Q4_K, Q5_K and Q6_K of neonx4_arm64_test.go.
+var neonX4MoreTypes = []tensor.DType{tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K}
 
 // TestNEONX4MoreUsed checks that both NEON levels route these types to a
 // four-token kernel, so that the shared exactness tests exercise them.
@@ -159,8 +159,8 @@ func testNEONQ2KBitExact(t *testing.T) {
 }
 
 // TestNEONK23MatMul runs Q2_K and Q3_K through MatMul at token counts
-// that use the row kernel alone (1, 3), the four-token path alone (4) and
-// both (5, 9).
+// that use the row kernel alone (1, 3), the four-token kernel alone (4)
+// and both (5, 9).
 func TestNEONK23MatMul(t *testing.T) { forLevels(t, testNEONK23MatMul) }
 
 func testNEONK23MatMul(t *testing.T) {
