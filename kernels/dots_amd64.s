@@ -140,21 +140,6 @@ GLOBL permInterleaved2<>(SB), RODATA|NOPTR, $64
 	VCVTPH2PS X3, X3 \
 	VMULPS (R9), X3, X3
 
-// Reduce the 16 floats of Z0 to a scalar in X0.
-#define HSUM512 \
-	VEXTRACTF64X4 $1, Z0, Y1 \
-	VADDPS Y1, Y0, Y0 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS X1, X0, X0 \
-	VHADDPS X0, X0, X0 \
-	VHADDPS X0, X0, X0
-
-#define HSUM256 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS X1, X0, X0 \
-	VHADDPS X0, X0, X0 \
-	VHADDPS X0, X0, X0
-
 // Load the fp16 scales at off0(SI) and off1(SI), widen them and multiply by
 // the two activation scales at (R9): X3 = [dw0*dx0, dw1*dx1, ...].
 #define PAIRSCALES(off0, off1) \

@@ -530,10 +530,7 @@ GLOBL k20<>(SB), RODATA|NOPTR, $16
 
 // MIN32END reduces Y0 plus lane 1 of X15 into the result.
 #define MIN32END \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS X1, X0, X0 \
-	VHADDPS X0, X0, X0 \
-	VHADDPS X0, X0, X0 \
+	HSUM256 \
 	VMOVSHDUP X15, X1 \
 	VADDSS X1, X0, X0 \
 	VMOVSS X0, ret+24(FP) \

@@ -86,33 +86,19 @@ GLOBL x4Blk2<>(SB), RODATA|NOPTR, $64
 	VXORPS X11, X11, X11 \
 	PAIRCONSTS
 
-// X4SUM reduces Z0 plus lanes 1 and 3 of X15 into dst.
-#define X4SUM(dst) \
-	VEXTRACTF64X4 $1, Z0, Y1 \
-	VADDPS Y1, Y0, Y0 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS X1, X0, X0 \
-	VHADDPS X0, X0, X0 \
-	VHADDPS X0, X0, X0 \
-	VMOVSHDUP X15, X1 \
-	VMOVHLPS X1, X1, X2 \
-	VADDSS X2, X1, X1 \
-	VADDSS X1, X0, X0 \
-	VMOVSS X0, dst
-
 // X4END stores the four sums in out.
 #define X4END \
 	MOVQ out+32(FP), AX \
-	X4SUM((AX)) \
+	PAIRSUM((AX)) \
 	VMOVAPS Z10, Z0 \
 	VMOVAPS X6, X15 \
-	X4SUM(4(AX)) \
+	PAIRSUM(4(AX)) \
 	VMOVAPS Z16, Z0 \
 	VMOVAPS X7, X15 \
-	X4SUM(8(AX)) \
+	PAIRSUM(8(AX)) \
 	VMOVAPS Z17, Z0 \
 	VMOVAPS X11, X15 \
-	X4SUM(12(AX)) \
+	PAIRSUM(12(AX)) \
 	VZEROUPPER \
 	RET
 

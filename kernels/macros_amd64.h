@@ -120,3 +120,26 @@
 	VPMOVZXBD X6, Y6 \
 	VPSLLD $16, Y6, Y7 \
 	VPOR Y7, Y6, Y6
+
+// HSUM512 reduces the 16 floats of Z0 to a scalar in X0 (Y1 clobbered).
+#define HSUM512 \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPS Y1, Y0, Y0 \
+	HSUM256
+
+// HSUM256 reduces the 8 floats of Y0 to a scalar in X0 (X1 clobbered).
+#define HSUM256 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VHADDPS X0, X0, X0 \
+	VHADDPS X0, X0, X0
+
+// PAIRSUM reduces Z0 plus lanes 1 and 3 of X15 (the m·s terms of the
+// formats with a min) into dst.
+#define PAIRSUM(dst) \
+	HSUM512 \
+	VMOVSHDUP X15, X1 \
+	VMOVHLPS X1, X1, X2 \
+	VADDSS X2, X1, X1 \
+	VADDSS X1, X0, X0 \
+	VMOVSS X0, dst
