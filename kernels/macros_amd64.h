@@ -143,3 +143,11 @@
 	VADDSS X2, X1, X1 \
 	VADDSS X1, X0, X0 \
 	VMOVSS X0, dst
+
+// HSUMX4 stores the sums of the four-token AVX-512 accumulators Z0, Z10,
+// Z16 and Z17 at 0, 4, 8 and 12(AX).
+#define HSUMX4 \
+	HSUMTO(Z0, Y0, X0, (AX)) \
+	HSUMTO(Z10, Y10, X10, 4(AX)) \
+	HSUMTO(Z16, Y16, X16, 8(AX)) \
+	HSUMTO(Z17, Y17, X17, 12(AX))
