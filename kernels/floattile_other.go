@@ -7,3 +7,7 @@ import "github.com/nuri-ai/nuri/tensor"
 func floatTile4x4(t tensor.DType, w []byte, rowBytes int, x []float32, cols int, out []float32, ostride int) bool {
 	return false
 }
+
+func floatRows(t tensor.DType, w []byte, rowBytes int, x []float32, out []float32) bool {
+	return false
+}

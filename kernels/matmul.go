@@ -438,6 +438,9 @@ func matmulFloat(p *Pool) {
 func (p *Pool) rowsFloat(i, _ int) {
 	j := &p.job
 	pt, r0, r1 := j.chunk(i)
+	if j.n == 1 && floatRows(pt.w.Type, pt.w.Data[r0*pt.rowBytes:r1*pt.rowBytes], pt.rowBytes, j.x[:j.cols], pt.out[r0:r1]) {
+		return // decode: the whole chunk in one streaming call
+	}
 	var o4 [4]float32
 	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
