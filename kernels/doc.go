@@ -56,12 +56,13 @@
 // level in use. The tests run every level the machine supports; the arm64
 // levels are tested under qemu user emulation in CI.
 //
-// On arm64 the row kernels of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
-// Q6_K, F32, F16 and BF16, the four-token kernels of Q8_0, Q4_0, Q4_K, Q5_K,
-// Q6_K and F16, the Q8_0/Q8_1/Q8_K activation quantizers and the SiLU/GELU
+// On arm64 the row and four-token kernels of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1
+// and Q2_K–Q6_K, the row kernels of F32, F16 and BF16 and the four-token
+// kernel of F16, the Q8_0/Q8_1/Q8_K activation quantizers and the SiLU/GELU
 // gate product are NEON assembly (*_arm64.s; instructions the Go assembler
-// lacks are spelled as WORD encodings named in neon_arm64.h). Q2_K, Q3_K,
-// the repacked layouts and the attention kernels use the Go paths there.
+// lacks are spelled as WORD encodings named in neon_arm64.h and the other
+// headers). The repacked layouts and the attention kernels use the Go paths
+// there.
 //
 // # Threads and scratch memory
 //
