@@ -132,7 +132,7 @@ func TestX16K(t *testing.T) {
 			}
 
 			x := randomVec(rng, 2*cols)
-			clear(x[cols : cols+256]) // a Q8_K block of zeros
+			clear(x[cols : cols+256])        // a Q8_K block of zeros
 			x[cols+259], x[cols+265] = -7, 7 // the first of equal magnitudes sets the sign
 			ref := make([]byte, 292*cols/256)
 			if err := tensor.Quantize(tensor.Q8_K, x[cols:], ref); err != nil {
