@@ -151,3 +151,10 @@
 	HSUMTO(Z10, Y10, X10, 4(AX)) \
 	HSUMTO(Z16, Y16, X16, 8(AX)) \
 	HSUMTO(Z17, Y17, X17, 12(AX))
+
+// ZEROX4 clears the four-token AVX-512 accumulators that HSUMX4 stores.
+#define ZEROX4 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17
