@@ -158,3 +158,19 @@
 	VPXORD Z10, Z10, Z10 \
 	VPXORD Z16, Z16, Z16 \
 	VPXORD Z17, Z17, Z17
+
+// KMINS512 is the block start of the single-row AVX-512 Q4_K and Q5_K
+// kernels after K5SCALES: Y11 += dmin·dx·(mins·block sums of the Q8_K
+// activations at DI), Z9 = d·dx broadcast (X8..X10, Y7 clobbered).
+#define KMINS512 \
+	VMOVDQU 260(DI), Y7 \
+	VPMADDWD Y7, Y6, Y7 \
+	VCVTDQ2PS Y7, Y7 \
+	VMOVD (SI), X8 \
+	VCVTPH2PS X8, X8 \
+	VBROADCASTSS (DI), X9 \
+	VMULPS X9, X8, X8 \
+	VBROADCASTSS X8, Z9 \
+	VMOVSHDUP X8, X10 \
+	VBROADCASTSS X10, Y10 \
+	VFMADD231PS Y10, Y7, Y11
