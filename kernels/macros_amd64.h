@@ -174,3 +174,19 @@
 	VMOVSHDUP X8, X10 \
 	VBROADCASTSS X10, Y10 \
 	VFMADD231PS Y10, Y7, Y11
+
+// KX4SCALES is the block start of the four-token AVX-512 Q4_K and Q5_K
+// kernels: K5SCALES, then the scales spread to the lanes of the four
+// groups (Z24..Z27, by the index vectors in Z20..Z23), d broadcast in Z11
+// and dmin broadcast in Y12.
+#define KX4SCALES \
+	K5SCALES \
+	VPERMD Z5, Z20, Z24 \
+	VPERMD Z5, Z21, Z25 \
+	VPERMD Z5, Z22, Z26 \
+	VPERMD Z5, Z23, Z27 \
+	VMOVD (SI), X8 \
+	VCVTPH2PS X8, X8 \
+	VBROADCASTSS X8, Z11 \
+	VMOVSHDUP X8, X12 \
+	VBROADCASTSS X12, Y12
