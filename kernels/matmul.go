@@ -157,12 +157,12 @@ func pathOf(w *tensor.Tensor) (path int, act int) {
 		}
 	case tensor.F32, tensor.F16, tensor.BF16:
 		return pathFloat, 0
-	case tensor.Q4_K, tensor.Q6_K:
+	case tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
 		if layoutOf(w.Data) == x16 {
 			return pathX16, int(tensor.Q8_K)
 		}
 		return pathVecDot, int(tensor.Q8_K)
-	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K, tensor.Q5_K:
+	case tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q2_K, tensor.Q3_K:
 		return pathVecDot, int(tensor.VecDotType(w.Type))
 	}
 	return pathGeneric, int(w.Type)
@@ -571,8 +571,8 @@ func (p *Pool) rowsX16(i, _ int) {
 			for r := range o {
 				row := w[r*pt.rowBytes : (r+1)*pt.rowBytes]
 				switch t {
-				case tensor.Q4_K:
-					o[r] = dotX16Q4KGo(row, qs, corr, d, a.nb/16)
+				case tensor.Q4_K, tensor.Q5_K:
+					o[r] = dotX16Q45KGo(row, qs, corr, d, a.nb/16, t == tensor.Q5_K)
 				case tensor.Q6_K:
 					o[r] = dotX16Q6KGo(row, qs, a.half[b*2*a.nb:(b+1)*2*a.nb], d, a.nb/16)
 				default:

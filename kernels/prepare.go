@@ -43,7 +43,7 @@ type layout uint8
 const (
 	fileLayout layout = iota // as the file stores it
 	packed4                  // Q4_0 in groups of four blocks (cols%128 == 0)
-	x16                      // Q4_0, Q8_0, Q4_K or Q6_K transposed by 16 blocks (x16.go, x16k.go)
+	x16                      // Q4_0, Q8_0 or K-quants transposed by 16 blocks (x16.go, x16k.go)
 )
 
 var (
@@ -90,7 +90,7 @@ func repackable(w *tensor.Tensor) bool {
 // x16Fits reports whether w's type and row length suit the x16 layout.
 func x16Fits(w *tensor.Tensor) bool {
 	switch w.Type {
-	case tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K:
+	case tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
 		return w.Cols()%x16Group == 0
 	}
 	return false
@@ -112,8 +112,8 @@ func DequantizeRow(w *tensor.Tensor, r int, dst []float32) error {
 	return tensor.Dequantize(w.Type, w.Row(r), dst[:w.Cols()])
 }
 
-// packX16 makes the x16 copy of a valid Q4_0, Q8_0, Q4_K or Q6_K weight
-// and registers it.
+// packX16 makes the x16 copy of a valid Q4_0, Q8_0, Q4_K, Q5_K or Q6_K
+// weight and registers it.
 func packX16(w *tensor.Tensor) *tensor.Tensor {
 	rows := w.Rows()
 	nb := w.Cols() / 32

@@ -103,7 +103,7 @@ func TestPackedRegistry(t *testing.T) {
 // back as tensor.Dequantize reads the file layout.
 func TestDequantizeRow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
-	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K, tensor.F16} {
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.F16} {
 		for _, cols := range []int{512, 1024, 2048} {
 			w := randomWeight(rng, dt, 7, cols)
 			pw := PrepareEmbedding(w)

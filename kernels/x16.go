@@ -109,7 +109,7 @@ func x16Scatter(dst, blk []byte, i int) {
 	}
 }
 
-// packX16Row rewrites one Q4_0, Q8_0, Q4_K or Q6_K row of nb 32-value
+// packX16Row rewrites one Q4_0, Q8_0, Q4_K, Q5_K or Q6_K row of nb 32-value
 // blocks (nb%16 == 0) from the file layout (src) into the x16 layout (dst,
 // same length). For Q4_0 and Q8_0 it moves whole 4-byte words: every word
 // of a block's quants lands in one lane.
@@ -117,8 +117,8 @@ func packX16Row(t tensor.DType, dst, src []byte, nb int) {
 	ds := dst[:2*nb]
 	qs := dst[2*nb:]
 	switch t {
-	case tensor.Q4_K:
-		packX16Q4KRow(dst, src, nb/16)
+	case tensor.Q4_K, tensor.Q5_K:
+		packX16Q45KRow(dst, src, nb/16, t == tensor.Q5_K)
 	case tensor.Q6_K:
 		packX16Q6KRow(dst, src, nb/16)
 	case tensor.Q4_0:
@@ -181,8 +181,8 @@ func dotX16Go(t tensor.DType, w []byte, qs []byte, corr []int32, d []float32, nb
 // tensor.Dequantize for the file layout.
 func dequantX16Row(t tensor.DType, dst []float32, row []byte, nb int) {
 	switch t {
-	case tensor.Q4_K:
-		dequantX16Q4KRow(dst, row, nb/16)
+	case tensor.Q4_K, tensor.Q5_K:
+		dequantX16Q45KRow(dst, row, nb/16, t == tensor.Q5_K)
 		return
 	case tensor.Q6_K:
 		dequantX16Q6KRow(dst, row, nb/16)

@@ -21,6 +21,12 @@ func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32
 func q4kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
 //go:noescape
+func q5kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+
+//go:noescape
+func q5kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
 func q6kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, out *float32)
 
 //go:noescape
@@ -74,6 +80,9 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 		_ = w[nrows*420*nsg-1]
 		_ = a.half[(tok+1)*2*a.nb-1]
 		q6kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], &out[0])
+	case tensor.Q5_K:
+		_ = w[nrows*352*nsg-1]
+		q5kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	case tensor.Q4_K:
 		_ = w[nrows*288*nsg-1]
 		q4kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
@@ -102,6 +111,9 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 		_ = w[nrows*420*nsg-1]
 		_ = a.half[(tok+4)*2*a.nb-1]
 		q6kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+	case tensor.Q5_K:
+		_ = w[nrows*352*nsg-1]
+		q5kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q4_K:
 		_ = w[nrows*288*nsg-1]
 		q4kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)

@@ -980,3 +980,112 @@ xk_loop:
 xk_done:
 	VZEROUPPER
 	RET
+
+// Q5_K kernels for the x16 layout: the Q4_K kernels with each super
+// group's 64 bytes of fifth bits (after its 256 quant bytes) merged into
+// the unpacked quants: bit u of a lane byte goes to bit 4 of vector u.
+// Z15 = 0x10 bytes; Z11 and Z22 are scratch.
+
+#define K5HIGHBITS \
+	VMOVDQU64 256(SI), Z11 \
+	VPSLLW $4, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z1 \
+	VPSLLW $3, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z2 \
+	VPSLLW $2, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z3 \
+	VPSLLW $1, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z4 \
+	VPTERNLOGD $0xF8, Z15, Z11, Z5 \
+	VPSRLW $1, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z6 \
+	VPSRLW $2, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z7 \
+	VPSRLW $3, Z11, Z22 \
+	VPTERNLOGD $0xF8, Z15, Z22, Z8
+
+#define K5UNPACK \
+	Q4UNPACK(0, Z1, Z2) \
+	Q4UNPACK(64, Z3, Z4) \
+	Q4UNPACK(128, Z5, Z6) \
+	Q4UNPACK(192, Z7, Z8) \
+	K5HIGHBITS
+
+// func q5kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
+// As q4kx16RowsAVX512 for x16 Q5_K rows (352·nsg bytes each).
+TEXT ·q5kx16RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ nrows+8(FP), BX
+	MOVQ nsg+16(FP), R12
+	MOVQ out+48(FP), DX
+	KCONSTS
+	MOVL $0x10101010, R10
+	VPBROADCASTD R10, Z15
+	MOVQ R12, R14
+	SHLQ $5, R14
+	IMUL3Q $320, R12, R13
+	TESTQ BX, BX
+	JZ q5krdone
+q5krrow:
+	MOVQ qs+24(FP), DI
+	MOVQ corr+32(FP), R8
+	MOVQ d+40(FP), R9
+	MOVQ SI, AX
+	ADDQ R14, SI
+	LEAQ (SI)(R13*1), R15
+	PREFSCALES
+	MOVQ R12, CX
+	VPXORD Z0, Z0, Z0
+q5krsg:
+	KSCALES
+	K5UNPACK
+	KTOK((DI), (R8), (R9), Z0)
+	ADDQ $320, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q5krsg
+	XHSUM(Z0, Y0, X0, (DX))
+	ADDQ $4, DX
+	DECQ BX
+	JNZ q5krrow
+q5krdone:
+	VZEROUPPER
+	RET
+
+// func q5kx16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q5kx16RowsX4AVX512(SB), NOSPLIT, $0-80
+	KCONSTS
+	MOVL $0x10101010, R10
+	VPBROADCASTD R10, Z15
+	X4PROLOG
+	TESTQ BX, BX
+	JZ q5kx4done
+q5kx4row:
+	MOVQ nsg+16(FP), R14
+	SHLQ $5, R14
+	MOVQ SI, AX
+	ADDQ R14, SI
+	X4ROWSTART
+q5kx4sg:
+	KSCALES
+	K5UNPACK
+	KTOK((DI), (R8), (R9), Z24)
+	KTOK((DI)(R11*1), (R8)(R12*1), (R9)(R12*1), Z25)
+	KTOK((DI)(R11*2), (R8)(R12*2), (R9)(R12*2), Z26)
+	KTOK((DI)(R10*1), (R8)(R13*1), (R9)(R13*1), Z27)
+	ADDQ $320, SI
+	ADDQ $32, AX
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ q5kx4sg
+	X4ROWEND
+	DECQ BX
+	JNZ q5kx4row
+q5kx4done:
+	VZEROUPPER
+	RET

@@ -102,14 +102,14 @@ func unpackX16Row(t tensor.DType, dst, src []byte, nb int) {
 	}
 }
 
-// TestX16K checks the x16 Q4_K and Q6_K layouts: packing keeps every value
+// TestX16K checks the x16 Q4_K, Q5_K and Q6_K layouts: packing keeps every value
 // (a row dequantizes as the file row does), the activations are
 // tensor.Quantize's Q8_K quants in the x16 order with the right sums, and
 // products through MatMul match the GGML reference at every level, for one
 // token, four and odd counts.
 func TestX16K(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
-	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q6_K} {
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
 		for _, cols := range []int{512, 1024, 3072} {
 			w := randomWeight(rng, dt, 37, cols)
 			rb := len(w.Data) / 37

@@ -29,6 +29,11 @@ import (
 //     group's quants, lane i's four bytes of part m holding values 4m..4m+3
 //     of sub-block i in their low nibbles and 16+4m.. in their high nibbles.
 //
+// Q5_K is laid out the same way with, after each super group's 256 quant
+// bytes, 64 bytes of fifth bits: lane i's byte t holds at bit u the fifth
+// bit of value e(u)+t (rows keep their 176·2·nsg bytes: 32 + 256 + 64 per
+// super group).
+//
 // Activations are Q8_K (one scale per 256 values) with the quants in the x16
 // order; x16Act.d holds, per sub-block, the scale of the Q8_K block it lies
 // in and x16Act.corr the sum of its 32 quants (for the min term). Per super
@@ -38,32 +43,51 @@ import (
 // x16KHeader is the header size of one super group.
 const x16KHeader = 32
 
-// packX16Q4KRow rewrites one Q4_K row of 2·nsg blocks from the file layout
-// (src) into the x16 layout (dst, same length).
-func packX16Q4KRow(dst, src []byte, nsg int) {
+// x16KQuants is the quant bytes per super group of x16 Q4_K (five false)
+// or Q5_K (five true).
+func x16KQuants(five bool) int {
+	if five {
+		return 320
+	}
+	return 256
+}
+
+// packX16Q45KRow rewrites one Q4_K (five false) or Q5_K row of 2·nsg blocks
+// from the file layout (src) into the x16 layout (dst, same length).
+func packX16Q45KRow(dst, src []byte, nsg int, five bool) {
+	bs, qsOff, nq := 144, 16, x16KQuants(five)
+	if five {
+		bs, qsOff = 176, 48
+	}
 	hdrs, qs := dst[:x16KHeader*nsg], dst[x16KHeader*nsg:]
 	for g := 0; g < nsg; g++ {
 		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
+		q := qs[nq*g : nq*(g+1)]
+		clear(q[256:])
 		var hi [2]uint32
 		for b := 0; b < 2; b++ {
-			blk := src[144*(2*g+b) : 144*(2*g+b+1)]
+			blk := src[bs*(2*g+b) : bs*(2*g+b+1)]
 			copy(h[4*b:4*b+4], blk[:4])
 			for j := 0; j < 8; j++ {
 				i := 8*b + j
 				sc, m := scaleMinQ4K(j, blk[4:16])
 				h[8+i] = sc&15 | (m&15)<<4
 				hi[i%2] |= uint32(sc>>4|(m>>4)<<2) << (4 * (i / 2))
-			}
-			q := qs[256*g:]
-			for j := 0; j < 8; j++ {
-				src4 := blk[16+32*(j/2) : 16+32*(j/2)+32]
+				src4 := blk[qsOff+32*(j/2) : qsOff+32*(j/2)+32]
 				shift := 4 * uint(j%2)
-				lane := 4 * (8*b + j)
 				for m := 0; m < 4; m++ {
 					for t := 0; t < 4; t++ {
 						lo := src4[4*m+t] >> shift & 15
 						up := src4[16+4*m+t] >> shift & 15
-						q[64*m+lane+t] = lo | up<<4
+						q[64*m+4*i+t] = lo | up<<4
+					}
+				}
+				if five {
+					qh := blk[16:48]
+					for u := 0; u < 8; u++ {
+						for t := 0; t < 4; t++ {
+							q[256+4*i+t] |= (qh[x16Offset(u)+t] >> uint(j) & 1) << uint(u)
+						}
 					}
 				}
 			}
@@ -89,32 +113,38 @@ func x16KLane(h []byte, i int) (sc, m int32) {
 	return int32(h[8+i]&15 | byte(f&3)<<4), int32(h[8+i]>>4 | byte(f>>2)<<4)
 }
 
-// x16KQuant is the 4-bit quant of value k (0..31) of lane i in a super
-// group's 256 quant bytes.
-func x16KQuant(q []byte, i, k int) int32 {
+// x16KQuant is the quant (0..15, or 0..31 when five) of value k (0..31) of
+// lane i in a super group's quant bytes.
+func x16KQuant(q []byte, i, k int, five bool) int32 {
 	m, t := (k%16)/4, k%4
 	b := q[64*m+4*i+t]
 	if k >= 16 {
 		b >>= 4
 	}
-	return int32(b & 15)
+	v := int32(b & 15)
+	if five {
+		u := 2*m + k/16
+		v |= int32(q[256+4*i+t]>>uint(u)&1) << 4
+	}
+	return v
 }
 
-// dotX16Q4KGo is the portable dot product of one x16 Q4_K row (nsg super
-// groups) with one token of x16 Q8_K activations.
-func dotX16Q4KGo(w []byte, qs []byte, corr []int32, d []float32, nsg int) float32 {
+// dotX16Q45KGo is the portable dot product of one x16 Q4_K (five false) or
+// Q5_K row (nsg super groups) with one token of x16 Q8_K activations.
+func dotX16Q45KGo(w []byte, qs []byte, corr []int32, d []float32, nsg int, five bool) float32 {
+	nq := x16KQuants(five)
 	hdrs, wq := w[:x16KHeader*nsg], w[x16KHeader*nsg:]
 	var lanes [16]float32
 	for g := 0; g < nsg; g++ {
 		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
-		q := wq[256*g : 256*(g+1)]
+		q := wq[nq*g : nq*(g+1)]
 		x := qs[x16Group*g : x16Group*(g+1)]
 		for i := 0; i < 16; i++ {
 			var s int32
 			for u := 0; u < 8; u++ {
 				e := x16Offset(u)
 				for t := 0; t < 4; t++ {
-					s += x16KQuant(q, i, e+t) * int32(int8(x[64*u+4*i+t]))
+					s += x16KQuant(q, i, e+t, five) * int32(int8(x[64*u+4*i+t]))
 				}
 			}
 			sc, m := x16KLane(h, i)
@@ -132,20 +162,22 @@ func dotX16Q4KGo(w []byte, qs []byte, corr []int32, d []float32, nsg int) float3
 	return sum
 }
 
-// dequantX16Q4KRow widens one x16 Q4_K row of nsg super groups into dst with
-// the values tensor.Dequantize gives for the file layout.
-func dequantX16Q4KRow(dst []float32, row []byte, nsg int) {
+// dequantX16Q45KRow widens one x16 Q4_K (five false) or Q5_K row of nsg
+// super groups into dst with the values tensor.Dequantize gives for the
+// file layout.
+func dequantX16Q45KRow(dst []float32, row []byte, nsg int, five bool) {
+	nq := x16KQuants(five)
 	hdrs, wq := row[:x16KHeader*nsg], row[x16KHeader*nsg:]
 	for g := 0; g < nsg; g++ {
 		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
-		q := wq[256*g : 256*(g+1)]
+		q := wq[nq*g : nq*(g+1)]
 		for i := 0; i < 16; i++ {
 			sc, m := x16KLane(h, i)
 			d := tensor.F16ToF32(le16(h[4*(i/8):])) * float32(sc)
 			mn := tensor.F16ToF32(le16(h[4*(i/8)+2:])) * float32(m)
 			out := dst[x16Group*g+32*i : x16Group*g+32*i+32]
 			for k := range out {
-				out[k] = float32(d*float32(x16KQuant(q, i, k))) - mn
+				out[k] = float32(d*float32(x16KQuant(q, i, k, five))) - mn
 			}
 		}
 	}
