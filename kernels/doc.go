@@ -7,14 +7,15 @@
 // MatMul(p, out, w, x, n) computes out[b*rows+r] = Σ_c W[r,c]·x[b*cols+c]
 // for n tokens. Weights stay in their file layout ([rows, cols], rows of GGML
 // blocks) unless the loader calls Prepare once per weight: on AVX-512 it
-// repacks Q4_0, Q8_0, Q4_K and Q6_K rows whose length is a multiple of 512
-// into the x16 layout (x16.go, x16k.go: 16 blocks or sub-blocks of 32
-// values side by side, so eight VPDPBUSDs finish 16 integer sums and a few
-// lane-wise multiply-adds scale them; prefill runs at about twice the speed
-// of the file layout), and other Q4_0 rows of a multiple of 128 into groups
-// of four blocks that one shift and two masks unpack. Rows keep their size; MatMul
-// recognises prepared data by its address, and DequantizeRow reads rows of
-// any layout (for a tied embedding that is also the output). The arithmetic per
+// repacks Q4_0, Q8_0, Q4_K, Q5_K and Q6_K rows whose length is a multiple
+// of 512 into the x16 layout (x16.go, x16k.go: 16 blocks or sub-blocks of
+// 32 values side by side, so eight VPDPBUSDs finish 16 integer sums and a
+// few lane-wise multiply-adds scale them; prefill runs at about twice the
+// speed of the file layout), and other Q4_0 rows of a multiple of 128 into
+// groups of four blocks that one shift and two masks unpack. Rows keep
+// their size; MatMul recognises prepared data by its address, and
+// DequantizeRow reads rows of any layout (for a tied embedding that is also
+// the output). The arithmetic per
 // type follows GGML, so results agree with llama.cpp to float rounding:
 //
 //   - Q8_0, Q4_0: activations are quantized to Q8_0 (bytes identical to
@@ -23,9 +24,9 @@
 //   - Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1: activations quantized
 //     to tensor.VecDotType (Q8_K, Q8_1 or Q8_0) and integer block sums, with
 //     AVX-512 VNNI and AVX2 row kernels for every one of them (dots_amd64.s,
-//     kquant_amd64.s, kquant2_amd64.s). x16 Q4_K and Q6_K weights take the
+//     kquant_amd64.s, kquant2_amd64.s). x16 Q4_K, Q5_K and Q6_K weights take the
 //     same Q8_K quants, rearranged into the x16 order with each sub-block's
-//     sums, so the two types share one activation pass.
+//     sums, so these types share one activation pass.
 //   - F32, F16, BF16: float32 activations, float32 fused multiply-add.
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.
