@@ -190,3 +190,15 @@
 	VBROADCASTSS X8, Z11 \
 	VMOVSHDUP X8, X12 \
 	VBROADCASTSS X12, Y12
+
+// Q40PAIR loads a pair of Q4_0 blocks (18 bytes each at SI): X3 = their two
+// scales as floats, the 32 quant bytes in both lanes of Y1 and shifted
+// right by four in Y2 (the nibbles still to be masked).
+#define Q40PAIR \
+	MOVWLZX (SI), AX \
+	VMOVD AX, X3 \
+	VPINSRW $1, 18(SI), X3, X3 \
+	VCVTPH2PS X3, X3 \
+	VMOVDQU 2(SI), X1 \
+	VINSERTI128 $1, 20(SI), Y1, Y1 \
+	VPSRLW $4, Y1, Y2
