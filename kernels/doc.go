@@ -15,8 +15,8 @@
 // groups of four blocks that one shift and two masks unpack. Rows keep
 // their size; MatMul recognises prepared data by its address, and
 // DequantizeRow reads rows of any layout (for a tied embedding that is also
-// the output). The arithmetic per
-// type follows GGML, so results agree with llama.cpp to float rounding:
+// the output). The arithmetic per type follows GGML, so results agree with
+// llama.cpp to float rounding:
 //
 //   - Q8_0, Q4_0: activations are quantized to Q8_0 (bytes identical to
 //     tensor.Quantize) and multiplied with integer block sums (AVX-512 VNNI
