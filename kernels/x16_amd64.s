@@ -642,13 +642,6 @@ GLOBL x16k6Perm<>(SB), RODATA, $64
 	VCVTPH2PS (AX), X9 \
 	VPERMPS Z9, Z18, Z12
 
-// Low nibbles of part m at off(SI) into lo (vector 2m) and hi (2m+1).
-#define K6LOW(off, lo, hi) \
-	VMOVDQU64 off(SI), lo \
-	VPSRLW $4, lo, hi \
-	VPANDD Z13, lo, lo \
-	VPANDD Z13, hi, hi
-
 // Add the top bits of vectors 4p..4p+3 from H (part p of the top bits) to
 // the low nibbles in a, b, c, e: lane bytes hold them at bits 0-1, 2-3,
 // 4-5 and 6-7; each is moved to bits 4-5 and merged (A | B&0x30).
@@ -662,12 +655,12 @@ GLOBL x16k6Perm<>(SB), RODATA, $64
 	VPTERNLOGD $0xF8, Z15, Z22, e
 
 #define K6UNPACK \
-	K6LOW(0, Z1, Z2) \
-	K6LOW(64, Z3, Z4) \
+	Q4UNPACK(0, Z1, Z2) \
+	Q4UNPACK(64, Z3, Z4) \
 	VMOVDQU64 256(SI), Z10 \
 	K6HIGH(Z10, Z1, Z2, Z3, Z4) \
-	K6LOW(128, Z5, Z6) \
-	K6LOW(192, Z7, Z8) \
+	Q4UNPACK(128, Z5, Z6) \
+	Q4UNPACK(192, Z7, Z8) \
 	VMOVDQU64 320(SI), Z11 \
 	K6HIGH(Z11, Z5, Z6, Z7, Z8)
 
