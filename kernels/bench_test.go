@@ -103,3 +103,55 @@ func BenchmarkGEMM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeStep runs the matrix products of one decode step of the
+// Llama-3.2-1B shape (16 layers of grouped q/k/v, o, grouped gate/up and
+// down, then the 128256-row output) on prepared weights read from memory,
+// and reports the weight bytes streamed per second next to this machine's
+// read bandwidth: the share of the bandwidth roofline the matrix products
+// alone reach, without the rest of the model.
+func BenchmarkDecodeStep(b *testing.B) {
+	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K} {
+		b.Run(dt.String(), func(b *testing.B) {
+			type layer struct{ q, k, v, o, gate, up, down *tensor.Tensor }
+			mk := func(rows, cols int) *tensor.Tensor {
+				rb, _ := tensor.RowBytes(dt, cols)
+				return Prepare(bigWeight(dt, cols, rows*rb))
+			}
+			ls := make([]layer, layers)
+			total := 0
+			for i := range ls {
+				ls[i] = layer{mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim), mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)}
+				for _, w := range []*tensor.Tensor{ls[i].q, ls[i].k, ls[i].v, ls[i].o, ls[i].gate, ls[i].up, ls[i].down} {
+					total += len(w.Data)
+				}
+			}
+			out := mk(vocab, dim)
+			total += len(out.Data)
+			x := randomVec(rand.New(rand.NewPCG(8, 8)), ffn)
+			y := make([]float32, vocab)
+			q, k, v := make([]float32, dim), make([]float32, kv), make([]float32, kv)
+			g, u := make([]float32, ffn), make([]float32, ffn)
+			p := NewPool(2)
+			defer p.Close()
+			step := func() {
+				for _, l := range ls {
+					MatMulGroup(p, [][]float32{q, k, v}, []*tensor.Tensor{l.q, l.k, l.v}, x[:dim], 1)
+					MatMul(p, y[:dim], l.o, x[:dim], 1)
+					MatMulGroup(p, [][]float32{g, u}, []*tensor.Tensor{l.gate, l.up}, x[:dim], 1)
+					MatMul(p, y[:dim], l.down, x, 1)
+				}
+				MatMul(p, y, out, x[:dim], 1)
+			}
+			step()
+			b.SetBytes(int64(total))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			b.StopTimer()
+			b.ReportMetric(MeasureReadBandwidth(2, 256<<20), "probeGB/s")
+		})
+	}
+}

@@ -222,13 +222,15 @@ func matmulParts(p *Pool, x []float32, n, cols int) {
 // the hand-out cost is negligible.
 //
 // With a few tokens the product streams weights from memory and does little
-// arithmetic per byte. Then chunks are sized in bytes instead: each chunk
-// starts a new stream the hardware prefetcher must pick up, and below about
-// half a megabyte that start-up costs a good share of the bandwidth (a 590 KB
-// matrix in 16 chunks is read at two thirds of the speed of 2 chunks). The
-// chunk count is a multiple of the thread count so the threads finish
-// together, and at least two per thread so that one can take over the other's
-// last chunk when the operating system deschedules it (see Pool.Run).
+// arithmetic per byte. Then chunks are sized in bytes instead. Each thread
+// takes the chunks of its share in order (see Pool.Run), so consecutive
+// chunks form one stream and their size only sets how finely the threads
+// can even out at the end of a product: on the Llama-3.2-1B decode step
+// (BenchmarkDecodeStep), 128 KB chunks stream about 6% more bytes per second
+// than 512 KB ones, and below 32 KB the hand-out cost shows. The chunk count
+// is a multiple of the thread count so the threads finish together, and at
+// least two per thread so that one can take over the other's last chunk when
+// the operating system deschedules it.
 func rowChunk(rows, threads, rowBytes, n int) int {
 	if n <= streamTokens {
 		total := rows * max(rowBytes, 1)
@@ -247,7 +249,7 @@ func rowChunk(rows, threads, rowBytes, n int) int {
 // one chunk of such a matmul should cover.
 const (
 	streamTokens = 4
-	streamChunk  = 512 << 10
+	streamChunk  = 128 << 10
 )
 
 // tileRows is the cache blocking for prefill: a tile of tileRows weight rows
@@ -553,6 +555,9 @@ func (p *Pool) rowsX16(i, _ int) {
 	pt, r0, r1 := j.chunk(i)
 	a := &p.scratch.x16
 	t := pt.w.Type
+	if j.n == 1 && x16Rows(t, pt.w.Data[r0*pt.rowBytes:r1*pt.rowBytes], r1-r0, a, 0, pt.out[r0:r1]) {
+		return // decode: the whole chunk in one streaming call
+	}
 	for ; r0 < r1; r0 += tileRows {
 		rt := min(r0+tileRows, r1)
 		w := pt.w.Data[r0*pt.rowBytes : rt*pt.rowBytes]
