@@ -686,7 +686,9 @@ GLOBL x16k6Perm<>(SB), RODATA, $64
 
 // func q6kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, half *int32, d *float32, out *float32)
 // out[r] = row r · token for nrows consecutive x16 Q6_K rows of nsg super
-// groups (420·nsg bytes each: headers, then quants).
+// groups (420·nsg bytes each: headers, then quants). Unlike the lighter
+// Q4_K and Q4_0 loops, this one streams faster with software prefetch 2 KB
+// ahead (one thread: about +7%; the same prefetch slows Q4_K by 5%).
 TEXT ·q6kx16RowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ w+0(FP), SI
 	MOVQ nrows+8(FP), BX
@@ -708,6 +710,12 @@ q6krrow:
 	MOVQ R12, CX
 	VPXORD Z0, Z0, Z0
 q6krsg:
+	PREFETCHT0 2048(SI)
+	PREFETCHT0 2112(SI)
+	PREFETCHT0 2176(SI)
+	PREFETCHT0 2240(SI)
+	PREFETCHT0 2304(SI)
+	PREFETCHT0 2368(SI)
 	K6SCALES
 	K6UNPACK
 	K6TOK((DI), (R8), 64(R8), (R9), Z0)
@@ -1082,3 +1090,4 @@ q5kx4sg:
 q5kx4done:
 	VZEROUPPER
 	RET
+
