@@ -42,8 +42,9 @@
 // quantized once and the rows of all weights are handed out together.
 //
 // With at most four tokens (decode, small batches) a product streams its
-// weights from memory, so the rows are cut into chunks of about 512 KB (at
-// least two per thread): small chunks leave bandwidth unused.
+// weights from memory: the rows are cut into chunks of about 128 KB (at
+// least two per thread), each thread reads its contiguous share as one
+// stream, and the x16 kernels take a whole chunk per call.
 //
 // # CPU levels
 //
