@@ -82,16 +82,24 @@ func PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor {
 }
 
 // repackable reports whether w is a valid weight in its file layout at a
-// level that has repacked kernels.
+// level that has kernels for a layout Prepare would give it: AVX-512 (every
+// repacked layout) or AVX2 (x16 Q4_0 only).
 func repackable(w *tensor.Tensor) bool {
-	return w != nil && level == AVX512 && CheckWeight(w) == nil && !isPacked(w.Data)
+	if w == nil || (level != AVX512 && level != AVX2) || CheckWeight(w) != nil || isPacked(w.Data) {
+		return false
+	}
+	return level == AVX512 || x16Fits(w)
 }
 
-// x16Fits reports whether w's type and row length suit the x16 layout.
+// x16Fits reports whether w's type and row length suit the x16 layout and
+// the level has kernels for it (Q4_0 at AVX2 and AVX-512, the other x16
+// types at AVX-512).
 func x16Fits(w *tensor.Tensor) bool {
 	switch w.Type {
-	case tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+	case tensor.Q4_0:
 		return w.Cols()%x16Group == 0
+	case tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+		return level == AVX512 && w.Cols()%x16Group == 0
 	}
 	return false
 }

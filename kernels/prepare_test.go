@@ -31,6 +31,10 @@ func TestPrepare(t *testing.T) {
 		if level == AVX512 && pw == w {
 			t.Fatalf("%v: not repacked", sh)
 		}
+		// AVX2 has kernels for x16 Q4_0 only.
+		if x16Q4 := sh.t == tensor.Q4_0 && sh.cols%x16Group == 0; level == AVX2 && (pw == w) == x16Q4 {
+			t.Fatalf("%v: repacked %v at AVX2", sh, pw != w)
+		}
 		if pw.Type != w.Type || pw.Rows() != w.Rows() || pw.Cols() != w.Cols() || len(pw.Data) != len(w.Data) {
 			t.Fatalf("%v: prepared weight %v %v of %d bytes", sh, pw.Type, pw.Shape, len(pw.Data))
 		}

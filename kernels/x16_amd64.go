@@ -41,12 +41,16 @@ func quantX16AVX512(x *float32, nb int, qs *byte, d *float32, corr *int32, negOf
 // quantizeFast fills token b of a with the assembly quantizer when the level
 // allows; it reports whether it did.
 func (a *x16Act) quantizeFast(b int, x []float32) bool {
-	if level != AVX512 || a.nb == 0 {
+	if level < AVX2 || a.nb == 0 {
 		return false
 	}
 	qs, corr, d := a.tok(b)
 	_ = x[a.nb*32-1]
-	quantX16AVX512(&x[0], a.nb, &qs[0], &d[0], &corr[0], -a.off)
+	if level == AVX2 {
+		quantX16AVX2(&x[0], a.nb, &qs[0], &d[0], &corr[0], -a.off)
+	} else {
+		quantX16AVX512(&x[0], a.nb, &qs[0], &d[0], &corr[0], -a.off)
+	}
 	return true
 }
 
@@ -67,14 +71,20 @@ func (a *x16Act) quantizeKFast(b int, x []float32) bool {
 }
 
 // x16Rows computes out[k] = row k · token tok for the nrows consecutive x16
-// rows at w, in assembly when the level allows; it reports whether it did.
+// rows at w, in assembly when the level allows (AVX-512: every x16 type;
+// AVX2: Q4_0); it reports whether it did.
 func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32) bool {
-	if level != AVX512 || nrows == 0 {
+	if !x16Asm(t) || nrows == 0 {
 		return false
 	}
 	qs, corr, d := a.tok(tok)
 	nsg := a.nb / 16
 	_ = out[nrows-1]
+	if level == AVX2 {
+		_ = w[nrows*288*nsg-1]
+		q4x16RowsAVX2(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
+		return true
+	}
 	switch t {
 	case tensor.Q6_K:
 		_ = w[nrows*420*nsg-1]
@@ -99,13 +109,18 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 // x16RowsX4 is x16Rows for tokens tok..tok+3 at once; token tok+k's result
 // for row r goes to out[k·ostride+r].
 func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
-	if level != AVX512 || nrows == 0 {
+	if !x16Asm(t) || nrows == 0 {
 		return false
 	}
 	qs, corr, d := a.tok(tok)
 	_ = a.qs[(tok+4)*a.nb*32-1]
 	_ = out[3*ostride+nrows-1]
 	nsg := a.nb / 16
+	if level == AVX2 {
+		_ = w[nrows*288*nsg-1]
+		q4x16RowsX4AVX2(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+		return true
+	}
 	switch t {
 	case tensor.Q6_K:
 		_ = w[nrows*420*nsg-1]
@@ -125,4 +140,10 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 		q8x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	}
 	return true
+}
+
+// x16Asm reports whether the level has assembly kernels for x16 rows of
+// type t: AVX-512 for all of them, AVX2 for Q4_0.
+func x16Asm(t tensor.DType) bool {
+	return level == AVX512 || level == AVX2 && t == tensor.Q4_0
 }

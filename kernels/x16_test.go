@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/nuri-ai/nuri/tensor"
@@ -183,6 +184,119 @@ func TestX16K(t *testing.T) {
 					checkClose(t, fmt.Sprintf("%v cols %d n %d", dt, cols, n), got, want, mag, 1e-5)
 				}
 			})
+		}
+	}
+}
+
+// TestX16Q4_0Kernels checks that the assembly kernels for x16 Q4_0 rows run
+// at AVX2 and AVX-512 and give the integer block sums exactly: with unit
+// scales every product is an integer well below 2^24, so the results must
+// equal dotX16Go's, including rows of 15s against activations of ±127 (the
+// largest partial sums the AVX2 kernels add in 16-bit words). With real
+// scales the AVX2 one-token kernel must equal the AVX-512 one bit for bit.
+// At AVX2 the other x16 types must keep the Go path.
+func TestX16Q4_0Kernels(t *testing.T) {
+	if runtime.GOARCH != "amd64" || MaxCPULevel() < AVX2 {
+		t.Skip("no x16 assembly kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(37, 38))
+	const rows, nb, n = 21, 64, 5
+	rb := 18 * nb
+	type tcase struct {
+		name string
+		w    func(i int) byte // quant byte i of the weight
+		q    func(i int) int8 // activation quant i
+	}
+	cases := []tcase{
+		{"random", func(int) byte { return byte(rng.Uint32()) }, func(int) int8 { return int8(rng.IntN(255) - 127) }},
+		{"max", func(int) byte { return 0xff }, func(int) int8 { return 127 }},
+		{"min", func(int) byte { return 0xff }, func(int) int8 { return -127 }},
+		{"mixed", func(i int) byte { return 0xff &^ byte(i&0x10) }, func(i int) int8 { return int8(127 - 254*(i/512%2)) }},
+	}
+	for _, c := range cases {
+		w := make([]byte, rows*rb)
+		for r := 0; r < rows; r++ {
+			row := w[r*rb : (r+1)*rb]
+			for i := 0; i < nb; i++ {
+				row[2*i], row[2*i+1] = 0x00, 0x3c // fp16 1.0
+			}
+			for i := 2 * nb; i < rb; i++ {
+				row[i] = c.w(i)
+			}
+		}
+		var a x16Act
+		a.prepare(n, 32*nb, 8)
+		for i := range a.qs {
+			a.qs[i] = byte(c.q(i))
+		}
+		for b := 0; b < n; b++ {
+			qs, corr, d := a.tok(b)
+			for i := 0; i < nb; i++ {
+				var blk [32]byte
+				base, lane := (i/16)*x16Group, 4*(i%16)
+				for u := 0; u < 8; u++ {
+					copy(blk[x16Offset(u):x16Offset(u)+4], qs[base+64*u+lane:base+64*u+lane+4])
+				}
+				corr[i] = -8 * blockSum(blk[:])
+				d[i] = 1
+			}
+		}
+		for _, l := range []Level{AVX2, AVX512} {
+			if l > MaxCPULevel() {
+				continue
+			}
+			old := setLevel(l)
+			got := make([]float32, n*rows)
+			if !x16RowsX4(tensor.Q4_0, w, rows, &a, 0, got, rows) {
+				t.Fatalf("%v: no four-token x16 Q4_0 kernel", l)
+			}
+			for b := 4; b < n; b++ {
+				if !x16Rows(tensor.Q4_0, w, rows, &a, b, got[b*rows:(b+1)*rows]) {
+					t.Fatalf("%v: no x16 Q4_0 row kernel", l)
+				}
+			}
+			one := make([]float32, rows)
+			for b := 0; b < n; b++ {
+				qs, corr, d := a.tok(b)
+				if !x16Rows(tensor.Q4_0, w, rows, &a, b, one) {
+					t.Fatalf("%v: no x16 Q4_0 row kernel", l)
+				}
+				for r := 0; r < rows; r++ {
+					want := dotX16Go(tensor.Q4_0, w[r*rb:(r+1)*rb], qs, corr, d, nb)
+					if got[b*rows+r] != want || one[r] != want {
+						t.Fatalf("%v %s token %d row %d: %v (one token %v), want %v", l, c.name, b, r, got[b*rows+r], one[r], want)
+					}
+				}
+			}
+			if l == AVX2 && (x16Rows(tensor.Q8_0, w, rows, &a, 0, one) || x16RowsX4(tensor.Q6_K, w, rows, &a, 0, got, rows)) {
+				t.Fatalf("AVX2 ran an x16 kernel for a type it has none for")
+			}
+			setLevel(old)
+		}
+	}
+
+	// Real scales: the AVX2 and AVX-512 one-token kernels agree bit for bit.
+	if MaxCPULevel() < AVX512 {
+		return
+	}
+	wt := randomWeight(rng, tensor.Q4_0, rows, 32*nb)
+	w := make([]byte, len(wt.Data))
+	for r := 0; r < rows; r++ {
+		packX16Row(tensor.Q4_0, w[r*rb:(r+1)*rb], wt.Data[r*rb:(r+1)*rb], nb)
+	}
+	var a x16Act
+	a.prepare(1, 32*nb, 8)
+	a.quantizeToken(0, randomVec(rng, 32*nb))
+	var outs [2][]float32
+	for k, l := range []Level{AVX2, AVX512} {
+		old := setLevel(l)
+		outs[k] = make([]float32, rows)
+		x16Rows(tensor.Q4_0, w, rows, &a, 0, outs[k])
+		setLevel(old)
+	}
+	for r := range outs[0] {
+		if outs[0][r] != outs[1][r] {
+			t.Fatalf("row %d: AVX2 %v, AVX-512 %v", r, outs[0][r], outs[1][r])
 		}
 	}
 }
