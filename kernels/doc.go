@@ -8,7 +8,7 @@
 // for n tokens. Weights stay in their file layout ([rows, cols], rows of GGML
 // blocks) unless the loader calls Prepare once per weight: on AVX-512 it
 // repacks Q4_0, Q8_0, Q4_K, Q5_K and Q6_K rows whose length is a multiple
-// of 512 into the x16 layout (x16.go, x16k.go: 16 blocks or sub-blocks of
+// of 512 (on AVX2, Q4_0 rows) into the x16 layout (x16.go, x16k.go: 16 blocks or sub-blocks of
 // 32 values side by side, so eight VPDPBUSDs finish 16 integer sums and a
 // few lane-wise multiply-adds scale them; prefill runs at about twice the
 // speed of the file layout), and other Q4_0 rows of a multiple of 128 into

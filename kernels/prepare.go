@@ -52,11 +52,13 @@ var (
 )
 
 // Prepare returns a weight with the same name, type, shape and values as w
-// in the layout MatMul multiplies fastest on this CPU: a repacked copy for
-// Q4_0 weights whose columns are a multiple of 128 when the AVX-512 kernels
-// are in use, and w itself otherwise. Model loaders call it once per matrix
-// that only MatMul reads (not on an embedding table that is also looked up
-// row by row: packed rows no longer dequantize with tensor.Dequantize).
+// in the layout MatMul multiplies fastest on this CPU: with the AVX-512
+// kernels, an x16 copy of Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights whose
+// columns are a multiple of 512 and a packed copy of other Q4_0 weights
+// whose columns are a multiple of 128; with the AVX2 kernels, an x16 copy of
+// such Q4_0 weights; w itself otherwise. Model loaders call it once per
+// matrix that only MatMul reads (not on an embedding table that is also
+// looked up row by row: use PrepareEmbedding there).
 // An invalid weight is returned unchanged for CheckWeight to report.
 func Prepare(w *tensor.Tensor) *tensor.Tensor {
 	if !repackable(w) {

@@ -4,8 +4,9 @@ package kernels
 
 import "github.com/nuri-ai/nuri/tensor"
 
-// Weights are repacked only for AVX-512 (see Prepare), so the packed and x16
-// layouts never reach these off amd64; they keep the Go paths.
+// Weights are repacked only for the amd64 kernels (see Prepare), so the
+// packed and x16 layouts never reach these off amd64; they keep the Go
+// paths.
 
 func dotQ4_0Packed(w []byte, a *q8Act, tok int) float32 {
 	qs, d, _ := a.tok(tok)
