@@ -45,8 +45,9 @@ func dotQ8x4AVX2(t tensor.DType, w []byte, a *q8Act, tok int, out *[4]float32) b
 	return true
 }
 
-// dotVecDotX4AVX2 is dotVecDotX4 at the AVX2 level: one K-quant row (Q2_K
-// to Q6_K) against four Q8_K activation rows xStride bytes apart.
+// dotVecDotX4AVX2 is dotVecDotX4 at the AVX2 level: one Q2_K–Q6_K, Q4_1,
+// Q5_0 or Q5_1 row against four activation rows (tensor.VecDotType of the
+// row's type) xStride bytes apart.
 func dotVecDotX4AVX2(t tensor.DType, w, xq []byte, xStride int, out *[4]float32) bool {
 	switch t {
 	case tensor.Q4_K:
