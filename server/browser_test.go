@@ -34,9 +34,10 @@ import (
 
 // paced wraps a real engine and passes its events on no faster than one
 // per delay, so that the page can stop an answer half-way (the tiny model
-// alone finishes before it could react). A random-weight model never ends
-// its turn, so answers are also cut at maxTokens, as a real model's end
-// of turn would, to keep the conversation within the context.
+// alone finishes before it could react). Every answer runs to its token
+// limit (at most maxTokens): a random-weight model samples its end-of-turn
+// token only by chance (any change in float rounding moves where), and an
+// answer that ended after a few tokens could not be stopped half-way.
 type paced struct {
 	backend.Engine
 	delay     time.Duration
@@ -48,6 +49,7 @@ func (p *paced) Submit(ctx context.Context, r *engine.Request) (<-chan engine.Ev
 	if r.MaxTokens == 0 || r.MaxTokens > p.maxTokens {
 		r.MaxTokens = p.maxTokens
 	}
+	r.StopTokens = nil
 	in, err := p.Engine.Submit(ctx, r)
 	if err != nil {
 		return nil, err
