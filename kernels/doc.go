@@ -35,7 +35,8 @@
 // row with four tokens at once (AVX-512 and AVX2, Q4_1, Q5_0 and Q5_1
 // included), F32, F16 and BF16 a register-tiled kernel of four rows × four
 // tokens (AVX-512, floattile_amd64.s), and every path walks tiles of 16 rows
-// × 4 tokens so that activations stay in cache (prefill).
+// (64 for the x16 kernels) × 4 tokens so that weights and activations stay
+// in cache (prefill).
 //
 // MatMulGroup multiplies several weights that read the same input (the
 // query, key and value projections; gate and up) in one pass: the input is

@@ -257,6 +257,13 @@ const (
 // in L1 while the tile's rows are reused from L1/L2 by every group.
 const tileRows = 16
 
+// x16TileRows is tileRows for the x16 kernels, whose rows are read from L2
+// faster than the activations of a long prompt (about 1 MB for 512 tokens of
+// 2048 values) are read again from L3: a taller tile reads them fewer times.
+// On a 512-token Llama-3.2-1B Q4_0 prefill, 64 rows ran 8–19% faster than 16
+// in four alternating rounds on two threads and 13% on one.
+const x16TileRows = 64
+
 // mmPart is one weight of a MatMul or MatMulGroup call with its output and
 // how its rows are cut into chunks.
 type mmPart struct {
@@ -558,8 +565,8 @@ func (p *Pool) rowsX16(i, _ int) {
 	if j.n == 1 && x16Rows(t, pt.w.Data[r0*pt.rowBytes:r1*pt.rowBytes], r1-r0, a, 0, pt.out[r0:r1]) {
 		return // decode: the whole chunk in one streaming call
 	}
-	for ; r0 < r1; r0 += tileRows {
-		rt := min(r0+tileRows, r1)
+	for ; r0 < r1; r0 += x16TileRows {
+		rt := min(r0+x16TileRows, r1)
 		w := pt.w.Data[r0*pt.rowBytes : rt*pt.rowBytes]
 		b := 0
 		for ; b+4 <= j.n; b += 4 {
