@@ -202,3 +202,16 @@
 	VMOVDQU 2(SI), X1 \
 	VINSERTI128 $1, 20(SI), Y1, Y1 \
 	VPSRLW $4, Y1, Y2
+
+// PREFSCALES prefetches the fp16 scales (or headers) of the x16 row at AX
+// and of the next row at R15 (R14 bytes each, at the rows' start; R11
+// clobbered): the quants stream from after them, so the hardware
+// prefetcher, which runs ahead of that stream, never fetches them.
+#define PREFSCALES \
+	XORQ R11, R11 \
+pfs_loop: \
+	PREFETCHT0 (AX)(R11*1) \
+	PREFETCHT0 (R15)(R11*1) \
+	ADDQ $64, R11 \
+	CMPQ R11, R14 \
+	JLT pfs_loop

@@ -1,22 +1,11 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Kernels for the x16 layout (see x16.go). Registers shared by all:
 //   SI  weight quants of the current row, AX its fp16 block scales (which
 //       come first in the row, so that a row streams in order)
 //   DI  activation quants, R8 corrections, R9 activation scales (token 0)
 //   CX  super groups left in the row, BX rows left, DX output
-
-// Prefetch the fp16 scales of the row at AX (R14 bytes, at the row's
-// start): the quants stream from after them, so the hardware prefetcher,
-// which runs ahead of that stream, never fetches them.
-#define PREFSCALES \
-	XORQ R11, R11 \
-pfs_loop: \
-	PREFETCHT0 (AX)(R11*1) \
-	PREFETCHT0 (R15)(R11*1) \
-	ADDQ $64, R11 \
-	CMPQ R11, R14 \
-	JLT pfs_loop
 
 // Horizontal sum of the 16 floats of zr into the float at dst.
 #define XHSUM(zr, yr, xr, dst) \
@@ -900,6 +889,14 @@ DATA x16kGather<>+504(SB)/4, $516
 DATA x16kGather<>+508(SB)/4, $548
 GLOBL x16kGather<>(SB), RODATA, $512
 
+// KGATHER gathers vector u (off = 64·u) of a super group's x16 quants from
+// the two Q8_K blocks at SI into z and stores it at off(DI).
+#define KGATHER(off, z) \
+	KXNORW K1, K1, K1 \
+	VMOVDQU32 x16kGather<>+off(SB), Z12 \
+	VPGATHERDD (SI)(Z12*1), K1, z \
+	VMOVDQU32 z, off(DI)
+
 // func x16FromQ8KAVX512(y *byte, nsg int, qs *byte, corr *int32, d *float32, half *int32)
 // Rearranges 2·nsg Q8_K blocks at y (quants and scales; their block sums
 // are not read) into x16 K-quant activations: the quants in the x16 order,
@@ -919,38 +916,14 @@ TEXT ·x16FromQ8KAVX512(SB), NOSPLIT, $0-48
 	TESTQ CX, CX
 	JZ xk_done
 xk_loop:
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+0(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z1
-	VMOVDQU32 Z1, 0(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+64(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z2
-	VMOVDQU32 Z2, 64(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+128(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z3
-	VMOVDQU32 Z3, 128(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+192(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z4
-	VMOVDQU32 Z4, 192(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+256(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z5
-	VMOVDQU32 Z5, 256(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+320(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z6
-	VMOVDQU32 Z6, 320(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+384(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z7
-	VMOVDQU32 Z7, 384(DI)
-	KXNORW K1, K1, K1
-	VMOVDQU32 x16kGather<>+448(SB), Z12
-	VPGATHERDD (SI)(Z12*1), K1, Z8
-	VMOVDQU32 Z8, 448(DI)
+	KGATHER(0, Z1)
+	KGATHER(64, Z2)
+	KGATHER(128, Z3)
+	KGATHER(192, Z4)
+	KGATHER(256, Z5)
+	KGATHER(320, Z6)
+	KGATHER(384, Z7)
+	KGATHER(448, Z8)
 	VPXORD Z20, Z20, Z20
 	VPXORD Z21, Z21, Z21
 	VPDPBUSD Z1, Z9, Z20

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // AVX2 kernels for x16 Q4_0 rows (see x16.go). A 256-bit register holds
 // half of an x16 vector: lanes 0..7 (blocks 0..7 of the super group) at
@@ -27,18 +28,6 @@ GLOBL x2Ones<>(SB), RODATA|NOPTR, $32
 	VMOVD R10, x \
 	VPBROADCASTD x, y
 
-// X2PREF prefetches the fp16 scales of the row at AX and of the next row at
-// R15 (R14 bytes each): the hardware prefetcher follows the quant stream
-// and does not fetch them ahead.
-#define X2PREF \
-	XORQ R11, R11 \
-x2pref: \
-	PREFETCHT0 (AX)(R11*1) \
-	PREFETCHT0 (R15)(R11*1) \
-	ADDQ $64, R11 \
-	CMPQ R11, R14 \
-	JLT x2pref
-
 // X2HSUM stores the sum of the eight floats of y (x its low half) at dst.
 #define X2HSUM(y, x, dst) \
 	VEXTRACTF128 $1, y, X13 \
@@ -47,37 +36,33 @@ x2pref: \
 	VHADDPS X13, X13, X13 \
 	VMOVSS X13, dst
 
+// X2UNPACK unpacks part m of the current half (64·m + h bytes at SI) into
+// the low nibbles lo and the high nibbles hi.
+#define X2UNPACK(off, lo, hi) \
+	VMOVDQU off(SI), lo \
+	VPSRLW $4, lo, hi \
+	VPAND Y15, lo, lo \
+	VPAND Y15, hi, hi
+
 // X2HALF: one half (h = 0 or 32 bytes into each vector) of a super group for
 // one token. s, a, b, c, e are scratch; Y15 = 0x0f bytes, Y14 = 0x0001
 // words; acc += (sums + corrections) · (weight scales · activation scales).
 #define X2HALF(h, hs, s, a, b, c, e, acc) \
 	VCVTPH2PS hs(AX), s \
-	VMOVDQU h+0(SI), a \
-	VPSRLW $4, a, b \
-	VPAND Y15, a, a \
-	VPAND Y15, b, b \
+	X2UNPACK(h+0, a, b) \
 	VPMADDUBSW h+0(DI), a, c \
 	VPMADDUBSW h+64(DI), b, e \
-	VMOVDQU h+64(SI), a \
-	VPSRLW $4, a, b \
-	VPAND Y15, a, a \
-	VPAND Y15, b, b \
+	X2UNPACK(h+64, a, b) \
 	VPMADDUBSW h+128(DI), a, a \
 	VPMADDUBSW h+192(DI), b, b \
 	VPADDW a, c, c \
 	VPADDW b, e, e \
-	VMOVDQU h+128(SI), a \
-	VPSRLW $4, a, b \
-	VPAND Y15, a, a \
-	VPAND Y15, b, b \
+	X2UNPACK(h+128, a, b) \
 	VPMADDUBSW h+256(DI), a, a \
 	VPMADDUBSW h+320(DI), b, b \
 	VPADDW a, c, c \
 	VPADDW b, e, e \
-	VMOVDQU h+192(SI), a \
-	VPSRLW $4, a, b \
-	VPAND Y15, a, a \
-	VPAND Y15, b, b \
+	X2UNPACK(h+192, a, b) \
 	VPMADDUBSW h+384(DI), a, a \
 	VPMADDUBSW h+448(DI), b, b \
 	VPADDW a, c, c \
@@ -112,7 +97,7 @@ x2rrow:
 	MOVQ SI, AX
 	ADDQ R14, SI
 	LEAQ (SI)(R14*8), R15
-	X2PREF
+	PREFSCALES
 	MOVQ R12, CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -140,14 +125,6 @@ x2rdone:
 // R13 = 3·R12. Per half: Y0..Y7 the unpacked weight vectors 0..7, Y8 the
 // weight scales, Y9..Y12 the tokens' accumulators, Y13/Y14 scratch,
 // Y15 = 0x0f bytes.
-
-// X2UNPACK unpacks part m of the current half (64·m + h bytes at SI) into
-// the low nibbles lo and the high nibbles hi.
-#define X2UNPACK(off, lo, hi) \
-	VMOVDQU off(SI), lo \
-	VPSRLW $4, lo, hi \
-	VPAND Y15, lo, lo \
-	VPAND Y15, hi, hi
 
 // X2TOK: one token's half h against Y0..Y7.
 #define X2TOK(h, base, cbase, dbase, acc) \
