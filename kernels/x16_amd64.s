@@ -7,16 +7,6 @@
 //   DI  activation quants, R8 corrections, R9 activation scales (token 0)
 //   CX  super groups left in the row, BX rows left, DX output
 
-// Horizontal sum of the 16 floats of zr into the float at dst.
-#define XHSUM(zr, yr, xr, dst) \
-	VEXTRACTF64X4 $1, zr, Y10 \
-	VADDPS Y10, yr, Y10 \
-	VEXTRACTF128 $1, Y10, X11 \
-	VADDPS X11, X10, X10 \
-	VHADDPS X10, X10, X10 \
-	VHADDPS X10, X10, X10 \
-	VMOVSS X10, dst
-
 // Unpack part m of a Q4_0 super group (64 bytes at off(SI)) into the low
 // nibbles lo (vector 2m) and high nibbles hi (vector 2m+1). Z13 = 0x0f bytes.
 #define Q4UNPACK(off, lo, hi) \
@@ -78,11 +68,11 @@
 
 #define X4ROWEND \
 	MOVQ ostride+72(FP), R14 \
-	XHSUM(Z24, Y24, X24, (DX)) \
-	XHSUM(Z25, Y25, X25, (DX)(R14*1)) \
-	XHSUM(Z26, Y26, X26, (DX)(R14*2)) \
+	HSUMTO(Z24, Y24, X24, (DX)) \
+	HSUMTO(Z25, Y25, X25, (DX)(R14*1)) \
+	HSUMTO(Z26, Y26, X26, (DX)(R14*2)) \
 	LEAQ (R14)(R14*2), R14 \
-	XHSUM(Z27, Y27, X27, (DX)(R14*1)) \
+	HSUMTO(Z27, Y27, X27, (DX)(R14*1)) \
 	ADDQ $4, DX
 
 // func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
@@ -133,7 +123,7 @@ q4rsg:
 	ADDQ $64, R9
 	DECQ CX
 	JNZ q4rsg
-	XHSUM(Z0, Y0, X0, (DX))
+	HSUMTO(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
 	DECQ BX
 	JNZ q4rrow
@@ -192,7 +182,7 @@ q8rsg:
 	ADDQ $64, R9
 	DECQ CX
 	JNZ q8rsg
-	XHSUM(Z0, Y0, X0, (DX))
+	HSUMTO(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
 	DECQ BX
 	JNZ q8rrow
@@ -554,7 +544,7 @@ q4krsg:
 	ADDQ $64, R9
 	DECQ CX
 	JNZ q4krsg
-	XHSUM(Z0, Y0, X0, (DX))
+	HSUMTO(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
 	DECQ BX
 	JNZ q4krrow
@@ -715,7 +705,7 @@ q6krsg:
 	ADDQ $64, R9
 	DECQ CX
 	JNZ q6krsg
-	XHSUM(Z0, Y0, X0, (DX))
+	HSUMTO(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
 	DECQ BX
 	JNZ q6krrow
@@ -1021,7 +1011,7 @@ q5krsg:
 	ADDQ $64, R9
 	DECQ CX
 	JNZ q5krsg
-	XHSUM(Z0, Y0, X0, (DX))
+	HSUMTO(Z0, Y0, X0, (DX))
 	ADDQ $4, DX
 	DECQ BX
 	JNZ q5krrow
