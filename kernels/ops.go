@@ -6,20 +6,7 @@ import "math"
 // where two slices are given they must have the same length (the shorter
 // length is not silently used: a mismatch panics like an index error).
 
-// RMSNorm sets out[i] = x[i] · w[i] / sqrt(mean(x²) + eps), the mean of
-// squares being accumulated in float64. out may alias x.
-func RMSNorm(out, x, w []float32, eps float32) {
-	_ = out[len(x)-1]
-	_ = w[len(x)-1]
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
-	for i, v := range x {
-		out[i] = v * scale * w[i]
-	}
-}
+// RMSNorm, RMSNormPlusOne and AddRMSNorm are in norm.go, Rope in rope.go.
 
 // Softmax replaces x by exp(x[i] - max(x)) / Σ exp(x[j] - max(x)), with the
 // sum accumulated in float64. Entries equal to -Inf become 0; an all -Inf
@@ -118,19 +105,10 @@ func GELUTanh(g float32) float32 {
 }
 
 // Add sets dst[i] += src[i].
-func Add(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
+func Add(dst, src []float32) { add(dst, src[:len(dst)]) }
 
 // Scale sets x[i] *= s.
-func Scale(x []float32, s float32) {
-	for i := range x {
-		x[i] *= s
-	}
-}
+func Scale(x []float32, s float32) { scale(x, s) }
 
 // Dot returns Σ a[i]·b[i], accumulated in float32 with the vector kernel
 // where available (sums in a different order than a sequential loop).
@@ -142,10 +120,6 @@ func Dot(a, b []float32) float32 {
 	return dotF32Floats(a, b)
 }
 
-// AXPY sets y[i] += a·x[i].
-func AXPY(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// AXPY sets y[i] += a·x[i], the product rounded to float32 before the add
+// (no fused multiply-add, so every level gives the same bits).
+func AXPY(a float32, x, y []float32) { axpy(a, x, y[:len(x)]) }
