@@ -110,48 +110,75 @@ func BenchmarkGEMM(b *testing.B) {
 // and reports the weight bytes streamed per second next to this machine's
 // read bandwidth: the share of the bandwidth roofline the matrix products
 // alone reach, without the rest of the model.
+//
+// The read variant streams the same bytes with the same chunks, threads and
+// one synchronisation per product, but only reads them (readSum): the
+// ceiling any kernel can reach in this step's structure on this machine.
 func BenchmarkDecodeStep(b *testing.B) {
 	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K} {
-		b.Run(dt.String(), func(b *testing.B) {
-			type layer struct{ q, k, v, o, gate, up, down *tensor.Tensor }
-			mk := func(rows, cols int) *tensor.Tensor {
-				rb, _ := tensor.RowBytes(dt, cols)
-				return Prepare(bigWeight(dt, cols, rows*rb))
+		mk := func(rows, cols int) *tensor.Tensor {
+			rb, _ := tensor.RowBytes(dt, cols)
+			return Prepare(bigWeight(dt, cols, rows*rb))
+		}
+		// One product per entry: the weights of a MatMul or MatMulGroup call.
+		var steps [][]*tensor.Tensor
+		total := 0
+		for range layers {
+			q, k, v, o := mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim)
+			gate, up, down := mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)
+			steps = append(steps, []*tensor.Tensor{q, k, v}, []*tensor.Tensor{o}, []*tensor.Tensor{gate, up}, []*tensor.Tensor{down})
+		}
+		steps = append(steps, []*tensor.Tensor{mk(vocab, dim)})
+		for _, ws := range steps {
+			for _, w := range ws {
+				total += len(w.Data)
 			}
-			ls := make([]layer, layers)
-			total := 0
-			for i := range ls {
-				ls[i] = layer{mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim), mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)}
-				for _, w := range []*tensor.Tensor{ls[i].q, ls[i].k, ls[i].v, ls[i].o, ls[i].gate, ls[i].up, ls[i].down} {
-					total += len(w.Data)
+		}
+		x := randomVec(rand.New(rand.NewPCG(8, 8)), ffn)
+		outs := [][]float32{make([]float32, vocab), make([]float32, ffn), make([]float32, ffn)}
+		p := NewPool(2)
+		step := func() {
+			for _, ws := range steps {
+				MatMulGroup(p, outs[:len(ws)], ws, x[:ws[0].Cols()], 1)
+			}
+		}
+		// read streams each product's weights in MatMul's chunks.
+		type chunk struct{ data []byte }
+		var parts [][]chunk
+		for _, ws := range steps {
+			var cs []chunk
+			for _, w := range ws {
+				rows := w.Rows()
+				rb := len(w.Data) / rows
+				rpc := rowChunk(rows, p.Threads(), rb, 1)
+				for r := 0; r < rows; r += rpc {
+					cs = append(cs, chunk{w.Data[r*rb : min(r+rpc, rows)*rb]})
 				}
 			}
-			out := mk(vocab, dim)
-			total += len(out.Data)
-			x := randomVec(rand.New(rand.NewPCG(8, 8)), ffn)
-			y := make([]float32, vocab)
-			q, k, v := make([]float32, dim), make([]float32, kv), make([]float32, kv)
-			g, u := make([]float32, ffn), make([]float32, ffn)
-			p := NewPool(2)
-			defer p.Close()
-			step := func() {
-				for _, l := range ls {
-					MatMulGroup(p, [][]float32{q, k, v}, []*tensor.Tensor{l.q, l.k, l.v}, x[:dim], 1)
-					MatMul(p, y[:dim], l.o, x[:dim], 1)
-					MatMulGroup(p, [][]float32{g, u}, []*tensor.Tensor{l.gate, l.up}, x[:dim], 1)
-					MatMul(p, y[:dim], l.down, x, 1)
+			parts = append(parts, cs)
+		}
+		var sink [2]uint64
+		read := func() {
+			for _, cs := range parts {
+				p.Run(len(cs), func(i, thread int) { sink[thread&1] ^= readSum(cs[i].data) })
+			}
+		}
+		for _, v := range []struct {
+			name string
+			f    func()
+		}{{dt.String(), step}, {dt.String() + "/read", read}} {
+			b.Run(v.name, func(b *testing.B) {
+				v.f()
+				b.SetBytes(int64(total))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					v.f()
 				}
-				MatMul(p, y, out, x[:dim], 1)
-			}
-			step()
-			b.SetBytes(int64(total))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				step()
-			}
-			b.StopTimer()
-			b.ReportMetric(MeasureReadBandwidth(2, 256<<20), "probeGB/s")
-		})
+				b.StopTimer()
+				b.ReportMetric(MeasureReadBandwidth(2, 256<<20), "probeGB/s")
+			})
+		}
+		p.Close()
 	}
 }
