@@ -53,17 +53,19 @@ func x16KQuants(five bool) int {
 }
 
 // packX16Q45KRow rewrites one Q4_K (five false) or Q5_K row of 2·nsg blocks
-// from the file layout (src) into the x16 layout (dst, same length).
+// from the file layout (src) into the x16 layout (dst, same length). The
+// quants move as 32-bit words (four values of one lane at a time): loading
+// a large model repacks every K-quant matrix, so this runs over gigabytes.
 func packX16Q45KRow(dst, src []byte, nsg int, five bool) {
 	bs, qsOff, nq := 144, 16, x16KQuants(five)
 	if five {
 		bs, qsOff = 176, 48
 	}
+	le := binary.LittleEndian
 	hdrs, qs := dst[:x16KHeader*nsg], dst[x16KHeader*nsg:]
 	for g := 0; g < nsg; g++ {
 		h := hdrs[x16KHeader*g : x16KHeader*(g+1)]
 		q := qs[nq*g : nq*(g+1)]
-		clear(q[256:])
 		var hi [2]uint32
 		for b := 0; b < 2; b++ {
 			blk := src[bs*(2*g+b) : bs*(2*g+b+1)]
@@ -76,24 +78,22 @@ func packX16Q45KRow(dst, src []byte, nsg int, five bool) {
 				src4 := blk[qsOff+32*(j/2) : qsOff+32*(j/2)+32]
 				shift := 4 * uint(j%2)
 				for m := 0; m < 4; m++ {
-					for t := 0; t < 4; t++ {
-						lo := src4[4*m+t] >> shift & 15
-						up := src4[16+4*m+t] >> shift & 15
-						q[64*m+4*i+t] = lo | up<<4
-					}
+					lo := le.Uint32(src4[4*m:]) >> shift & 0x0f0f0f0f
+					up := le.Uint32(src4[16+4*m:]) >> shift & 0x0f0f0f0f
+					le.PutUint32(q[64*m+4*i:], lo|up<<4)
 				}
 				if five {
 					qh := blk[16:48]
+					var fifth uint32
 					for u := 0; u < 8; u++ {
-						for t := 0; t < 4; t++ {
-							q[256+4*i+t] |= (qh[x16Offset(u)+t] >> uint(j) & 1) << uint(u)
-						}
+						fifth |= (le.Uint32(qh[x16Offset(u):]) >> uint(j) & 0x01010101) << uint(u)
 					}
+					le.PutUint32(q[256+4*i:], fifth)
 				}
 			}
 		}
-		binary.LittleEndian.PutUint32(h[24:], hi[0])
-		binary.LittleEndian.PutUint32(h[28:], hi[1])
+		le.PutUint32(h[24:], hi[0])
+		le.PutUint32(h[28:], hi[1])
 	}
 }
 
@@ -236,46 +236,59 @@ func (a *x16Act) quantizeKToken(b int, x []float32) {
 // x16KHeader6 is the header size of one Q6_K super group.
 const x16KHeader6 = 36
 
-// q6kValue is value v (0..255) of a Q6_K block as stored: 0..63.
-func q6kValue(blk []byte, v int) byte {
-	n, r := v/128, v%128
-	l, k := r%32, r/32
-	ql := blk[64*n+l+32*(k%2)]
-	if k >= 2 {
-		ql >>= 4
-	}
-	qh := blk[128+32*n+l] >> (2 * uint(k)) & 3
-	return ql&15 | qh<<4
-}
-
 // packX16Q6KRow rewrites one Q6_K row of 2·nsg blocks from the file layout
-// (src) into the x16 layout (dst, same length).
+// (src) into the x16 layout (dst, same length). Each block is first widened
+// to its 256 six-bit quants in natural order, eight at a time, which then
+// move as 32-bit words (four values of one lane).
 func packX16Q6KRow(dst, src []byte, nsg int) {
+	le := binary.LittleEndian
 	hdrs, qs := dst[:x16KHeader6*nsg], dst[x16KHeader6*nsg:]
+	var vals [256]byte
 	for g := 0; g < nsg; g++ {
 		h := hdrs[x16KHeader6*g : x16KHeader6*(g+1)]
 		q := qs[384*g : 384*(g+1)]
-		clear(q[256:])
 		for b := 0; b < 2; b++ {
 			blk := src[210*(2*g+b) : 210*(2*g+b+1)]
 			copy(h[2*b:2*b+2], blk[208:210])
+			q6kWiden(&vals, blk)
 			for j := 0; j < 8; j++ {
 				i := 8*b + j
 				h[4+i], h[20+i] = blk[192+2*j], blk[192+2*j+1]
-				for u := 0; u < 8; u++ {
-					e := x16Offset(u)
-					for t := 0; t < 4; t++ {
-						v := q6kValue(blk, 32*j+e+t)
-						at := 64*(u/2) + 4*i + t
-						if u%2 == 0 {
-							q[at] = v & 15
-						} else {
-							q[at] = q[at]&15 | (v&15)<<4
-						}
-						q[256+64*(u/4)+4*i+t] |= (v >> 4) << (2 * uint(u%4))
+				v := vals[32*j : 32*j+32]
+				for m := 0; m < 4; m++ {
+					lo := le.Uint32(v[4*m:]) & 0x0f0f0f0f
+					up := le.Uint32(v[16+4*m:]) & 0x0f0f0f0f
+					le.PutUint32(q[64*m+4*i:], lo|up<<4)
+				}
+				for k := 0; k < 2; k++ { // top bits of u = 4k..4k+3
+					var top uint32
+					for u := 4 * k; u < 4*k+4; u++ {
+						top |= (le.Uint32(v[x16Offset(u):]) >> 4 & 0x03030303) << (2 * uint(u%4))
 					}
+					le.PutUint32(q[256+64*k+4*i:], top)
 				}
 			}
+		}
+	}
+}
+
+// q6kWiden writes the 256 quants (0..63) of a Q6_K block in natural order.
+// Value 32k+l of each half of 128 (k = 0..3, l = 0..31) has the low (k < 2)
+// or high nibble of ql[l+32·(k%2)] as its low four bits and bits 2k, 2k+1
+// of qh[l] as its top two; eight values are widened at a time.
+func q6kWiden(vals *[256]byte, blk []byte) {
+	le := binary.LittleEndian
+	for n := 0; n < 2; n++ {
+		ql, qh := blk[64*n:64*n+64], blk[128+32*n:128+32*n+32]
+		out := vals[128*n : 128*n+128]
+		for l := 0; l < 32; l += 8 {
+			a, c := le.Uint64(ql[l:]), le.Uint64(ql[32+l:])
+			hb := le.Uint64(qh[l:])
+			const m4, m2 = 0x0f0f0f0f0f0f0f0f, 0x0303030303030303
+			le.PutUint64(out[l:], a&m4|(hb&m2)<<4)
+			le.PutUint64(out[32+l:], c&m4|(hb>>2&m2)<<4)
+			le.PutUint64(out[64+l:], a>>4&m4|(hb>>4&m2)<<4)
+			le.PutUint64(out[96+l:], c>>4&m4|(hb>>6&m2)<<4)
 		}
 	}
 }
