@@ -182,3 +182,18 @@ func BenchmarkDecodeStep(b *testing.B) {
 		p.Close()
 	}
 }
+
+// BenchmarkPrepare measures the load-time repacking of a 4096×2048 weight
+// (Prepare's x16 and packed copies), in bytes of weights per second.
+func BenchmarkPrepare(b *testing.B) {
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		b.Run(dt.String(), func(b *testing.B) {
+			rb, _ := tensor.RowBytes(dt, 2048)
+			w := bigWeight(dt, 2048, 4096*rb)
+			b.SetBytes(int64(len(w.Data)))
+			for i := 0; i < b.N; i++ {
+				Prepare(w)
+			}
+		})
+	}
+}
