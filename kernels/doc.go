@@ -64,8 +64,10 @@
 // kernel of F16, the Q8_0/Q8_1/Q8_K activation quantizers and the SiLU/GELU
 // gate product are NEON assembly (*_arm64.s; instructions the Go assembler
 // lacks are spelled as WORD encodings named in neon_arm64.h and the other
-// headers). The repacked layouts and the attention kernels use the Go paths
-// there.
+// headers), and so are the attention kernels (attn_arm64.s, written by
+// attn_arm64_gen.py; Q8_0 keys and values are widened to float a slice at a
+// time, then take the F32 kernels). The repacked layouts are amd64-only:
+// arm64 multiplies the file layout.
 //
 // # Threads and scratch memory
 //
@@ -87,5 +89,8 @@
 // BenchmarkGEMV reads ~256 MiB weight matrices (bytes of weights per second,
 // comparable with BenchmarkReadBandwidth / MeasureReadBandwidth in the same
 // run); BenchmarkGEMM reports GFLOP/s for an 8192×2048 weight and 128
-// tokens. Both run with 1 and 2 threads.
+// tokens. Both run with 1 and 2 threads. BenchmarkDecodeStep runs the
+// products of one Llama-3.2-1B decode step, and its read variant only reads
+// the same bytes in the same chunks: the ceiling of any kernel in that
+// structure. BenchmarkPrepare measures the load-time repacking.
 package kernels
