@@ -233,6 +233,9 @@ func (m *Model) Forward(b *Batch, kv KVCache, logits []float32) error {
 		m.s.seqLen = max(m.s.seqLen, int(p)+1)
 	}
 	m.embed(b)
+	if len(m.layers) > 0 {
+		m.normRows(m.s.xn, m.s.x, m.layers[0].attnNorm, c.Hidden)
+	}
 	for l := range m.layers {
 		m.attentionBlock(l, b, kv)
 		m.ffnBlock(l)
@@ -266,7 +269,7 @@ func (m *Model) normRows(dst, src, w []float32, width int) {
 			copy(d, s)
 			continue
 		}
-		rmsNorm(d, s, w, m.Config.NormEps, false)
+		kernels.RMSNorm(d, s, w, m.Config.NormEps)
 	}
 }
 
@@ -284,15 +287,35 @@ func addBias(x, bias []float32, n int) {
 	}
 }
 
-// attentionBlock: x += post_norm(Wo · attention(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))).
+// addNorm adds a block's output delta (times the residual scale) into the
+// residual stream x and, with norm, writes x normalised by weight w (copied
+// when w is nil) to xn for the next block, one pass over each row.
+func (m *Model) addNorm(delta, w []float32, norm bool) {
+	c := &m.Config
+	s := &m.s
+	h := c.Hidden
+	for i := 0; i < s.n; i++ {
+		x, d := s.x[i*h:(i+1)*h], delta[i*h:(i+1)*h]
+		switch {
+		case norm && w != nil:
+			kernels.AddRMSNorm(x, d, s.xn[i*h:(i+1)*h], w, c.ResidualScale, c.NormEps, false)
+		case norm:
+			addScaled(x, d, c.ResidualScale)
+			copy(s.xn[i*h:(i+1)*h], x)
+		default:
+			addScaled(x, d, c.ResidualScale)
+		}
+	}
+}
+
+// attentionBlock: x += post_norm(Wo · attention(rope(Wq·xn), rope(Wk·xn), Wv·xn)),
+// then xn = ffn_norm(x). On entry xn holds attn_norm(x).
 func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 	c := &m.Config
 	w := &m.layers[l]
 	s := &m.s
 	n := s.n
 	qDim, kvDim, vDim := c.Heads*c.HeadDim, c.KVDim(), c.KVHeads*c.ValueDim
-
-	m.normRows(s.xn, s.x, w.attnNorm, c.Hidden)
 
 	// Projections.
 	if w.qkv != nil {
@@ -324,13 +347,13 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 		if w.qNorm != nil {
 			for h := 0; h < c.Heads; h++ {
 				hv := q[h*c.HeadDim : (h+1)*c.HeadDim]
-				rmsNorm(hv, hv, w.qNorm, c.NormEps, false)
+				kernels.RMSNorm(hv, hv, w.qNorm, c.NormEps)
 			}
 		}
 		if w.kNorm != nil {
 			for h := 0; h < c.KVHeads; h++ {
 				hv := k[h*c.HeadDim : (h+1)*c.HeadDim]
-				rmsNorm(hv, hv, w.kNorm, c.NormEps, false)
+				kernels.RMSNorm(hv, hv, w.kNorm, c.NormEps)
 			}
 		}
 		if !c.LayerNoRope[l] {
@@ -347,17 +370,17 @@ func (m *Model) attentionBlock(l int, b *Batch, kv KVCache) {
 	if w.postAttnNorm != nil {
 		m.normRows(s.o, s.o, w.postAttnNorm, c.Hidden)
 	}
-	addScaled(s.x, s.o, c.ResidualScale)
+	m.addNorm(s.o, w.ffnNorm, true)
 }
 
-// ffnBlock: x += post_norm(FFN(norm(x))), FFN = down(act(gate·x) ⊙ up·x), or
-// the weighted sum of the chosen experts' FFNs.
+// ffnBlock: x += post_norm(FFN(xn)), FFN = down(act(gate·xn) ⊙ up·xn), or
+// the weighted sum of the chosen experts' FFNs; then xn = attn_norm(x) of
+// the next layer. On entry xn holds ffn_norm(x).
 func (m *Model) ffnBlock(l int) {
 	c := &m.Config
 	w := &m.layers[l]
 	s := &m.s
 	n := s.n
-	m.normRows(s.xn, s.x, w.ffnNorm, c.Hidden)
 	if c.Experts > 0 {
 		m.moe(w, n)
 	} else {
@@ -379,7 +402,11 @@ func (m *Model) ffnBlock(l int) {
 	if w.postFFNNorm != nil {
 		m.normRows(s.ffnOut, s.ffnOut, w.postFFNNorm, c.Hidden)
 	}
-	addScaled(s.x, s.ffnOut, c.ResidualScale)
+	if l+1 < len(m.layers) {
+		m.addNorm(s.ffnOut, m.layers[l+1].attnNorm, true)
+	} else {
+		m.addNorm(s.ffnOut, nil, false) // the output norm takes the selected rows only
+	}
 }
 
 func (m *Model) activate(gate, up []float32) {
@@ -407,7 +434,7 @@ func (m *Model) moe(w *layerWeights, n int) {
 	order := s.order
 	for i := 0; i < n; i++ {
 		p := s.router[i*c.Experts : (i+1)*c.Experts]
-		softmax(p)
+		kernels.Softmax(p)
 		for e := range order {
 			order[e] = e
 		}
@@ -463,7 +490,7 @@ func (m *Model) outputLogits(b *Batch, logits []float32) {
 		if b.Logits != nil && !b.Logits[i] {
 			continue
 		}
-		rmsNorm(s.xn[k*c.Hidden:(k+1)*c.Hidden], s.x[i*c.Hidden:(i+1)*c.Hidden], m.outputNorm, c.NormEps, false)
+		kernels.RMSNorm(s.xn[k*c.Hidden:(k+1)*c.Hidden], s.x[i*c.Hidden:(i+1)*c.Hidden], m.outputNorm, c.NormEps)
 		k++
 	}
 	if b.Hidden != nil {

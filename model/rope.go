@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/nuri-ai/nuri/kernels"
+)
 
 // RoPE. The tables follow the Hugging Face computations (float32 inverse
 // frequencies, float32 angles), which are the reference for long-context
@@ -12,6 +16,16 @@ type ropeTable struct {
 	dim       int       // rotated dimensions
 	invFreq   []float32 // dim/2 entries
 	attnScale float32   // cos/sin multiplier (YaRN, LongRoPE attention factor), 1 if unused
+
+	angles *ropeAngles // the cos/sin of the last position, shared by copies
+}
+
+// ropeAngles holds the cos and sin of every pair at one position, so that a
+// token's queries and keys share one computation and a step allocates
+// nothing. The owning model's forward pass is its only user.
+type ropeAngles struct {
+	pos      int // -1: none yet
+	cos, sin []float32
 }
 
 // baseInvFreq computes base^(-2i/dim) in float32 as transformers does.
@@ -207,21 +221,28 @@ func newYaRN(c *Config, theta float64, sc RopeScaling, orig int) (*rope, error) 
 // apply rotates the first dim entries of each head in x (heads × headDim) for
 // position pos.
 func (t *ropeTable) apply(x []float32, heads, headDim int, pos int) {
+	cos, sin := t.at(pos)
+	kernels.Rope(x, heads, headDim, t.dim, cos, sin, t.style == RopeNormal)
+}
+
+// at returns the cos and sin of each pair at position pos: the float32 angle
+// pos·invFreq[i], its sine and cosine in float64, rounded and then scaled
+// by attnScale. The slices are reused by the next position.
+func (t *ropeTable) at(pos int) (cos, sin []float32) {
 	half := t.dim / 2
-	p := float32(pos)
-	for i := 0; i < half; i++ {
-		theta := p * t.invFreq[i]
-		s64, c64 := math.Sincos(float64(theta))
-		cos, sin := float32(c64)*t.attnScale, float32(s64)*t.attnScale
-		a, b := i, i+half
-		if t.style == RopeNormal {
-			a, b = 2*i, 2*i+1
-		}
-		for h := 0; h < heads; h++ {
-			v := x[h*headDim:]
-			x0, x1 := v[a], v[b]
-			v[a] = x0*cos - x1*sin
-			v[b] = x0*sin + x1*cos
-		}
+	a := t.angles
+	if a == nil || len(a.cos) != half {
+		a = &ropeAngles{pos: -1, cos: make([]float32, half), sin: make([]float32, half)}
+		t.angles = a
 	}
+	if a.pos != pos {
+		p := float32(pos)
+		for i := range half {
+			theta := p * t.invFreq[i]
+			s64, c64 := math.Sincos(float64(theta))
+			a.cos[i], a.sin[i] = float32(c64)*t.attnScale, float32(s64)*t.attnScale
+		}
+		a.pos = pos
+	}
+	return a.cos, a.sin
 }

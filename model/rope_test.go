@@ -131,3 +131,75 @@ func TestRopeUnsupported(t *testing.T) {
 		t.Fatal("unknown scaling type accepted")
 	}
 }
+
+// TestRopeApplyScaled: apply rotates the first dim entries of every head by
+// pos·invFreq with cos and sin scaled by attnScale, in both layouts and with
+// partial rotary, and reuses its angles across calls at the same position.
+func TestRopeApplyScaled(t *testing.T) {
+	for _, tc := range []struct {
+		style               RopeStyle
+		heads, headDim, dim int
+		attnScale           float32
+	}{
+		{RopeNeoX, 4, 64, 64, 1}, {RopeNormal, 4, 64, 64, 1},
+		{RopeNeoX, 3, 96, 32, 1.2}, {RopeNormal, 3, 96, 32, 1.2},
+		{RopeNeoX, 2, 10, 6, 0.9}, {RopeNormal, 2, 10, 6, 0.9},
+	} {
+		tab := &ropeTable{style: tc.style, dim: tc.dim, invFreq: baseInvFreq(10000, tc.dim), attnScale: tc.attnScale}
+		for _, pos := range []int{0, 5, 5, 1234} {
+			x := make([]float32, tc.heads*tc.headDim)
+			for i := range x {
+				x[i] = float32(math.Sin(float64(i)*0.7 + float64(pos)))
+			}
+			orig := append([]float32(nil), x...)
+			tab.apply(x, tc.heads, tc.headDim, pos)
+			half := tc.dim / 2
+			for h := 0; h < tc.heads; h++ {
+				v, o := x[h*tc.headDim:(h+1)*tc.headDim], orig[h*tc.headDim:(h+1)*tc.headDim]
+				for i := 0; i < half; i++ {
+					a, b := i, i+half
+					if tc.style == RopeNormal {
+						a, b = 2*i, 2*i+1
+					}
+					s, c := math.Sincos(float64(float32(pos) * tab.invFreq[i]))
+					s, c = s*float64(tc.attnScale), c*float64(tc.attnScale)
+					wa := float64(o[a])*c - float64(o[b])*s
+					wb := float64(o[a])*s + float64(o[b])*c
+					if math.Abs(float64(v[a])-wa) > 1e-5 || math.Abs(float64(v[b])-wb) > 1e-5 {
+						t.Fatalf("%+v pos %d head %d pair %d: (%v, %v) want (%v, %v)", tc, pos, h, i, v[a], v[b], wa, wb)
+					}
+				}
+				for i := tc.dim; i < tc.headDim; i++ {
+					if v[i] != o[i] {
+						t.Fatalf("%+v pos %d head %d: unrotated entry %d changed", tc, pos, h, i)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkRopeApply: queries of 32 heads of 64, one row per position (the
+// angles are computed once per position).
+func BenchmarkRopeApply(b *testing.B) {
+	c := ropeConfig(64, 0)
+	r, err := newRope(c, 10000, RopeScaling{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tab := r.table(1)
+	for _, rows := range []int{1, 512} {
+		x := make([]float32, rows*2048)
+		name := "2048"
+		if rows > 1 {
+			name = "512x2048"
+		}
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				for r := range rows {
+					tab.apply(x[r*2048:(r+1)*2048], 32, 64, r+100)
+				}
+			}
+		})
+	}
+}
