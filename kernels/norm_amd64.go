@@ -115,3 +115,16 @@ func axpy(a float32, x, y []float32) {
 	axpyAVX2(&x[0], &y[0], n, a)
 	axpyGo(a, x[n:], y[n:])
 }
+
+//go:noescape
+func softcapAVX2(x *float32, n int, c float32)
+
+func softcap(x []float32, c float32) {
+	n := len(x) &^ 7
+	if level < AVX2 || n == 0 {
+		softcapGo(x, c)
+		return
+	}
+	softcapAVX2(&x[0], n, c)
+	softcapGo(x[n:], c)
+}

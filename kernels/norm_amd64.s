@@ -338,3 +338,128 @@ ax2tail:
 ax2done:
 	VZEROUPPER
 	RET
+
+// Soft-capping, c·tanh(x/c), for the final logits. x/c is divided in float32
+// as the Go code does, then widened to double lanes, where
+// tanh(y) = e/(e + 2) with e = expm1(2y): 2y is clamped to ±40 (tanh is ±1
+// in float32 well before; NaN passes the clamps), split as k·ln2 + r with
+// |r| ≤ ln2/2, expm1(r) is a degree-10 Taylor polynomial (error below 1e-9
+// relative) and e = 2^k·expm1(r) + (2^k − 1), exactly expm1(r) when k = 0,
+// so small x keep their relative accuracy. The double result rounds to
+// float32 within an ulp of math.Tanh's.
+
+// Doubles, four copies each: 1, 2, the exponent bias 1023<<52, then the
+// Taylor coefficients 1/10! .. 1/2!.
+DATA softcapc<>+0(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+8(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+16(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+24(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+32(SB)/8, $0x4000000000000000
+DATA softcapc<>+40(SB)/8, $0x4000000000000000
+DATA softcapc<>+48(SB)/8, $0x4000000000000000
+DATA softcapc<>+56(SB)/8, $0x4000000000000000
+DATA softcapc<>+64(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+72(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+80(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+88(SB)/8, $0x3ff0000000000000
+DATA softcapc<>+96(SB)/8, $0x3e927e4fb7789f5c
+DATA softcapc<>+104(SB)/8, $0x3e927e4fb7789f5c
+DATA softcapc<>+112(SB)/8, $0x3e927e4fb7789f5c
+DATA softcapc<>+120(SB)/8, $0x3e927e4fb7789f5c
+DATA softcapc<>+128(SB)/8, $0x3ec71de3a556c734
+DATA softcapc<>+136(SB)/8, $0x3ec71de3a556c734
+DATA softcapc<>+144(SB)/8, $0x3ec71de3a556c734
+DATA softcapc<>+152(SB)/8, $0x3ec71de3a556c734
+DATA softcapc<>+160(SB)/8, $0x3efa01a01a01a01a
+DATA softcapc<>+168(SB)/8, $0x3efa01a01a01a01a
+DATA softcapc<>+176(SB)/8, $0x3efa01a01a01a01a
+DATA softcapc<>+184(SB)/8, $0x3efa01a01a01a01a
+DATA softcapc<>+192(SB)/8, $0x3f2a01a01a01a01a
+DATA softcapc<>+200(SB)/8, $0x3f2a01a01a01a01a
+DATA softcapc<>+208(SB)/8, $0x3f2a01a01a01a01a
+DATA softcapc<>+216(SB)/8, $0x3f2a01a01a01a01a
+DATA softcapc<>+224(SB)/8, $0x3f56c16c16c16c17
+DATA softcapc<>+232(SB)/8, $0x3f56c16c16c16c17
+DATA softcapc<>+240(SB)/8, $0x3f56c16c16c16c17
+DATA softcapc<>+248(SB)/8, $0x3f56c16c16c16c17
+DATA softcapc<>+256(SB)/8, $0x3f81111111111111
+DATA softcapc<>+264(SB)/8, $0x3f81111111111111
+DATA softcapc<>+272(SB)/8, $0x3f81111111111111
+DATA softcapc<>+280(SB)/8, $0x3f81111111111111
+DATA softcapc<>+288(SB)/8, $0x3fa5555555555555
+DATA softcapc<>+296(SB)/8, $0x3fa5555555555555
+DATA softcapc<>+304(SB)/8, $0x3fa5555555555555
+DATA softcapc<>+312(SB)/8, $0x3fa5555555555555
+DATA softcapc<>+320(SB)/8, $0x3fc5555555555555
+DATA softcapc<>+328(SB)/8, $0x3fc5555555555555
+DATA softcapc<>+336(SB)/8, $0x3fc5555555555555
+DATA softcapc<>+344(SB)/8, $0x3fc5555555555555
+DATA softcapc<>+352(SB)/8, $0x3fe0000000000000
+DATA softcapc<>+360(SB)/8, $0x3fe0000000000000
+DATA softcapc<>+368(SB)/8, $0x3fe0000000000000
+DATA softcapc<>+376(SB)/8, $0x3fe0000000000000
+GLOBL softcapc<>(SB), RODATA|NOPTR, $384
+
+// TANHCAP(off, XA, YA, YB, YC, YD, YE): four floats at off(DI), with
+// X15 = c, Y14 = 40, Y13 = -40, Y12 = 1.5·2^52, Y11 = log2(e), Y10 = ln 2.
+#define TANHCAP(off, XA, YA, YB, YC, YD, YE) \
+	VMOVUPS off(DI), XA; \
+	VDIVPS X15, XA, XA; \
+	VCVTPS2PD XA, YA; \
+	VADDPD YA, YA, YA; \
+	VMINPD YA, Y14, YA; \
+	VMAXPD YA, Y13, YA; \
+	VMOVAPD Y12, YB; \
+	VFMADD231PD Y11, YA, YB; \
+	VSUBPD Y12, YB, YC; \
+	VMOVAPD YA, YD; \
+	VFNMADD231PD Y10, YC, YD; \
+	VMOVUPD softcapc<>+96(SB), YE; \
+	VFMADD213PD softcapc<>+128(SB), YD, YE; \
+	VFMADD213PD softcapc<>+160(SB), YD, YE; \
+	VFMADD213PD softcapc<>+192(SB), YD, YE; \
+	VFMADD213PD softcapc<>+224(SB), YD, YE; \
+	VFMADD213PD softcapc<>+256(SB), YD, YE; \
+	VFMADD213PD softcapc<>+288(SB), YD, YE; \
+	VFMADD213PD softcapc<>+320(SB), YD, YE; \
+	VFMADD213PD softcapc<>+352(SB), YD, YE; \
+	VMULPD YD, YD, YA; \
+	VFMADD213PD YD, YA, YE; \
+	VPSLLQ $52, YB, YB; \
+	VPADDQ softcapc<>+64(SB), YB, YB; \
+	VSUBPD softcapc<>+0(SB), YB, YC; \
+	VFMADD231PD YE, YB, YC; \
+	VADDPD softcapc<>+32(SB), YC, YD; \
+	VDIVPD YD, YC, YC; \
+	VCVTPD2PSY YC, XA; \
+	VMULPS X15, XA, XA; \
+	VMOVUPS XA, off(DI)
+
+// func softcapAVX2(x *float32, n int, c float32)  (n % 8 == 0)
+TEXT ·softcapAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS c+16(FP), Y15
+	MOVQ $0x4044000000000000, AX
+	MOVQ AX, X14
+	VBROADCASTSD X14, Y14
+	MOVQ $0xc044000000000000, AX
+	MOVQ AX, X13
+	VBROADCASTSD X13, Y13
+	MOVQ $0x4338000000000000, AX
+	MOVQ AX, X12
+	VBROADCASTSD X12, Y12
+	MOVQ $0x3ff71547652b82fe, AX
+	MOVQ AX, X11
+	VBROADCASTSD X11, Y11
+	MOVQ $0x3fe62e42fefa39ef, AX
+	MOVQ AX, X10
+	VBROADCASTSD X10, Y10
+sc2cap:
+	TANHCAP(0, X0, Y0, Y1, Y2, Y3, Y4)
+	TANHCAP(16, X5, Y5, Y6, Y7, Y8, Y9)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ sc2cap
+	VZEROUPPER
+	RET

@@ -77,3 +77,5 @@ func axpy(a float32, x, y []float32) {
 	}
 	axpyGo(a, x[n:], y[n:])
 }
+
+func softcap(x []float32, c float32) { softcapGo(x, c) }

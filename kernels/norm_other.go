@@ -15,3 +15,5 @@ func add(dst, src []float32) { addGo(dst, src) }
 func scale(x []float32, s float32) { scaleGo(x, s) }
 
 func axpy(a float32, x, y []float32) { axpyGo(a, x, y) }
+
+func softcap(x []float32, c float32) { softcapGo(x, c) }

@@ -316,3 +316,54 @@ func BenchmarkAdd(b *testing.B) {
 	d := make([]float32, 2048)
 	benchRows(b, func(x []float32, _ int) { Add(x, d) })
 }
+
+// TestSoftcapSweep compares Softcap at every level with the math.Tanh
+// version over a dense sweep of float32 values of both signs (every 1009th
+// bit pattern up to +Inf, so tiny, subnormal and huge values), ±Inf and NaN.
+func TestSoftcapSweep(t *testing.T) {
+	var vals []float32
+	for b := uint32(0); b < 0x7f800000; b += 1009 {
+		v := math.Float32frombits(b)
+		vals = append(vals, v, -v)
+	}
+	inf := float32(math.Inf(1))
+	vals = append(vals, inf, -inf, float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 1, -1, 0.5)
+	for _, c := range []float32{30, 50, 1, 0.37} {
+		want := append([]float32(nil), vals...)
+		softcapGo(want, c)
+		eachLevel(t, func(l Level) {
+			got := append([]float32(nil), vals...)
+			Softcap(got, c)
+			var worst int64
+			for i := range got {
+				d := ulps(got[i], want[i])
+				if d > 2 {
+					t.Fatalf("%v c=%v: Softcap(%v) = %v, want %v (%d ulps)", l, c, vals[i], got[i], want[i], d)
+				}
+				worst = max(worst, d)
+			}
+			if worst > 1 {
+				t.Logf("%v c=%v: worst %d ulps", l, c, worst)
+			}
+		})
+	}
+}
+
+func BenchmarkSoftcap(b *testing.B) {
+	x := make([]float32, 256000) // a Gemma 2 vocabulary of logits
+	for i := range x {
+		x[i] = float32(i%2001-1000) * 0.05
+	}
+	for _, l := range []Level{Generic, MaxCPULevel()} {
+		b.Run(l.String(), func(b *testing.B) {
+			old := setLevel(l)
+			defer setLevel(old)
+			y := make([]float32, len(x))
+			b.SetBytes(int64(len(x) * 4))
+			for range b.N {
+				copy(y, x)
+				Softcap(y, 30)
+			}
+		})
+	}
+}

@@ -110,6 +110,18 @@ func Add(dst, src []float32) { add(dst, src[:len(dst)]) }
 // Scale sets x[i] *= s.
 func Scale(x []float32, s float32) { scale(x, s) }
 
+// Softcap sets x[i] = c·tanh(x[i]/c), the soft-capping of Gemma 2 logits.
+// The vector kernel stays within an ulp of the float64 math.Tanh result;
+// ±Inf map to ±c and NaN stays NaN.
+func Softcap(x []float32, c float32) { softcap(x, c) }
+
+// softcapGo is Softcap with math.Tanh.
+func softcapGo(x []float32, c float32) {
+	for i, v := range x {
+		x[i] = c * float32(math.Tanh(float64(v/c)))
+	}
+}
+
 // Dot returns Σ a[i]·b[i], accumulated in float32 with the vector kernel
 // where available (sums in a different order than a sequential loop).
 func Dot(a, b []float32) float32 {

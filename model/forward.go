@@ -512,7 +512,7 @@ func (m *Model) outputLogits(b *Batch, logits []float32) {
 		}
 	}
 	if c.FinalSoftcap != 0 {
-		softcap(out, c.FinalSoftcap)
+		kernels.Softcap(out, c.FinalSoftcap)
 	}
 }
 

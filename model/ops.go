@@ -1,20 +1,10 @@
 package model
 
-import (
-	"math"
+import "github.com/nuri-ai/nuri/kernels"
 
-	"github.com/nuri-ai/nuri/kernels"
-)
-
-// The small per-token operations of the forward pass that are not kernels
-// (RMSNorm, RoPE, softmax and the vector adds are in package kernels).
-
-// softcap applies c·tanh(x/c) in place.
-func softcap(x []float32, c float32) {
-	for i, v := range x {
-		x[i] = c * float32(math.Tanh(float64(v/c)))
-	}
-}
+// The small operations of the forward pass live in package kernels
+// (RMSNorm, AddRMSNorm, Rope, Softmax, Softcap, Add, AXPY); this is the
+// residual add with an optional scale.
 
 // addScaled sets dst[i] += s·src[i], the product rounded to float32 before
 // the add.
