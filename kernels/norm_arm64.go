@@ -78,4 +78,13 @@ func axpy(a float32, x, y []float32) {
 	axpyGo(a, x[n:], y[n:])
 }
 
-func softcap(x []float32, c float32) { softcapGo(x, c) }
+//go:noescape
+func softcapNEON(x *float32, n int, c float32)
+
+func softcap(x []float32, c float32) {
+	n := vec4(len(x))
+	if n > 0 {
+		softcapNEON(&x[0], n, c)
+	}
+	softcapGo(x[n:], c)
+}

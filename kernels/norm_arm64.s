@@ -139,3 +139,115 @@ axnloop:
 	SUBS $4, R2, R2
 	BNE axnloop
 	RET
+
+// Soft-capping c·tanh(x/c) in double lanes, as softcapAVX2 in
+// norm_amd64.s: tanh(y) = e/(e + 2), e = expm1(2y) = 2^k·expm1(r) + (2^k − 1)
+// with 2y clamped to ±40 (FMIN/FMAX keep NaN), k rounded with the
+// 1.5·2^52 shift and expm1(r) a degree-10 Taylor polynomial.
+
+#define FMIN64(d, n, m) ENC3(0x4EE0F400, d, n, m)
+#define FMAX64(d, n, m) ENC3(0x4E60F400, d, n, m)
+#define FMLS64(d, n, m) ENC3(0x4EE0CC00, d, n, m)
+#define FSUB64(d, n, m) ENC3(0x4EE0D400, d, n, m)
+#define FMUL64(d, n, m) ENC3(0x6E60DC00, d, n, m)
+#define FDIV64(d, n, m) ENC3(0x6E60FC00, d, n, m)
+#define ADD64(d, n, m) ENC3(0x4EE08400, d, n, m)
+#define SHL64_52(d, n) ENC2(0x4F745400, d, n)
+#define FDIVS4(d, n, m) ENC3(0x6E20FC00, d, n, m)
+// FCVTN Vd.2S, Vn.2D; FCVTN2 Vd.4S, Vn.2D
+#define FCVTN64(d, n) ENC2(0x0E616800, d, n)
+#define FCVTN2_64(d, n) ENC2(0x4E616800, d, n)
+#define MOVV(d, n) ORR16B(d, n, n)
+
+// TANHD(z, b, k, r, p, q): on entry Vz.2D holds
+// y, on exit tanh(y); Vb, Vk, Vr, Vp, Vq are scratch. Constants: V30 40,
+// V29 -40, V28 1.5·2^52, V27 log2(e), V26 ln 2, V25 1, V24 2, V23 1023<<52,
+// V14..V22 1/2! .. 1/10!.
+#define TANHD(z, b, k, r, p, q) \
+	FADD64(z, z, z); \
+	FMIN64(z, z, 30); \
+	FMAX64(z, z, 29); \
+	MOVV(b, 28); \
+	FMLA64(b, z, 27); \
+	FSUB64(k, b, 28); \
+	MOVV(r, z); \
+	FMLS64(r, k, 26); \
+	MOVV(p, 21); \
+	FMLA64(p, 22, r); \
+	MOVV(q, 20); \
+	FMLA64(q, p, r); \
+	MOVV(p, 19); \
+	FMLA64(p, q, r); \
+	MOVV(q, 18); \
+	FMLA64(q, p, r); \
+	MOVV(p, 17); \
+	FMLA64(p, q, r); \
+	MOVV(q, 16); \
+	FMLA64(q, p, r); \
+	MOVV(p, 15); \
+	FMLA64(p, q, r); \
+	MOVV(q, 14); \
+	FMLA64(q, p, r); \
+	FMUL64(z, r, r); \
+	FMLA64(r, z, q); \
+	SHL64_52(b, b); \
+	ADD64(b, b, 23); \
+	FSUB64(k, b, 25); \
+	FMLA64(k, b, r); \
+	FADD64(p, k, 24); \
+	FDIV64(z, k, p)
+
+// func softcapNEON(x *float32, n int, c float32)  (n % 4 == 0)
+TEXT ·softcapNEON(SB), NOSPLIT, $0-20
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R2
+	MOVW c+16(FP), R4
+	VDUP R4, V31.S4
+	MOVD $0x4044000000000000, R4
+	VDUP R4, V30.D2
+	MOVD $0xc044000000000000, R4
+	VDUP R4, V29.D2
+	MOVD $0x4338000000000000, R4
+	VDUP R4, V28.D2
+	MOVD $0x3ff71547652b82fe, R4
+	VDUP R4, V27.D2
+	MOVD $0x3fe62e42fefa39ef, R4
+	VDUP R4, V26.D2
+	MOVD $0x3ff0000000000000, R4
+	VDUP R4, V25.D2
+	MOVD $0x4000000000000000, R4
+	VDUP R4, V24.D2
+	MOVD $0x3ff0000000000000, R4
+	VDUP R4, V23.D2
+	MOVD $0x3fe0000000000000, R4
+	VDUP R4, V14.D2
+	MOVD $0x3fc5555555555555, R4
+	VDUP R4, V15.D2
+	MOVD $0x3fa5555555555555, R4
+	VDUP R4, V16.D2
+	MOVD $0x3f81111111111111, R4
+	VDUP R4, V17.D2
+	MOVD $0x3f56c16c16c16c17, R4
+	VDUP R4, V18.D2
+	MOVD $0x3f2a01a01a01a01a, R4
+	VDUP R4, V19.D2
+	MOVD $0x3efa01a01a01a01a, R4
+	VDUP R4, V20.D2
+	MOVD $0x3ec71de3a556c734, R4
+	VDUP R4, V21.D2
+	MOVD $0x3e927e4fb7789f5c, R4
+	VDUP R4, V22.D2
+scnloop4:
+	VLD1 (R0), [V0.S4]
+	FDIVS4(0, 0, 31)
+	FCVTL64(1, 0)
+	FCVTL2_64(2, 0)
+	TANHD(1, 3, 4, 5, 6, 7)
+	TANHD(2, 8, 9, 10, 11, 12)
+	FCVTN64(0, 1)
+	FCVTN2_64(0, 2)
+	FMUL32(0, 0, 31)
+	VST1.P [V0.S4], 16(R0)
+	SUBS $4, R2, R2
+	BNE scnloop4
+	RET
