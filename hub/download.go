@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,6 +189,11 @@ func (c *Client) downloadFile(ctx context.Context, d download) error {
 		return err
 	}
 	os.Remove(state)
+	if runtime.GOOS == "windows" {
+		// Windows does not rename open files; elsewhere the file stays open,
+		// and locked, until it has its final name.
+		f.Close()
+	}
 	if err := os.Rename(part, d.Dest); err != nil {
 		return fmt.Errorf("moving %s into place: %w", d.Label, err)
 	}

@@ -161,7 +161,8 @@ func ParseRef(name string) (Ref, error) {
 // isLocalSpelling reports whether name is written as a path, or names a file
 // or folder that exists.
 func isLocalSpelling(name string) bool {
-	if filepath.IsAbs(name) || name == "." || name == ".." || name == "~" ||
+	// A leading slash is a path on Windows too (rooted on the current drive).
+	if filepath.IsAbs(name) || strings.HasPrefix(name, "/") || name == "." || name == ".." || name == "~" ||
 		strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../") || strings.HasPrefix(name, "~/") {
 		return true
 	}

@@ -3,6 +3,8 @@ package hub
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +56,9 @@ func TestParseRef(t *testing.T) {
 		if (err != nil) != tc.err {
 			t.Errorf("ParseRef(%q): error %v", tc.in, err)
 			continue
+		}
+		if runtime.GOOS == "windows" && tc.want.Kind == KindLocal && strings.HasPrefix(tc.in, "/") {
+			tc.want.Path, _ = filepath.Abs(tc.in) // rooted on the current drive
 		}
 		if err == nil && got != tc.want {
 			t.Errorf("ParseRef(%q) = %+v, want %+v", tc.in, got, tc.want)
