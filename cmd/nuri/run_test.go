@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,14 @@ import (
 
 	"github.com/creack/pty"
 )
+
+// skipUnderWine skips tests that build nuri with the go command when the
+// Windows tests run under Wine, whose prefix has no Go toolchain.
+func skipUnderWine(t *testing.T) {
+	if runtime.GOOS == "windows" && os.Getenv("NURI_WINE") == "1" {
+		t.Skip("no go command inside the Wine prefix to build nuri with")
+	}
+}
 
 // buildNuri compiles the binary once per test run.
 var buildNuri = sync.OnceValues(func() (string, error) {
@@ -30,6 +39,7 @@ var buildNuri = sync.OnceValues(func() (string, error) {
 // TestRunInTerminal drives `nuri run` through a pseudo-terminal the way a
 // person would: a message, Ctrl-C at the prompt, a command, and /bye.
 func TestRunInTerminal(t *testing.T) {
+	skipUnderWine(t)
 	bin, err := buildNuri()
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +106,7 @@ func TestRunInTerminal(t *testing.T) {
 // TestRunOneShot: a prompt argument answers once and exits; greedy output is
 // repeatable.
 func TestRunOneShot(t *testing.T) {
+	skipUnderWine(t)
 	bin, err := buildNuri()
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +128,7 @@ func TestRunOneShot(t *testing.T) {
 // TestRunMissingModel: a model that is not there is a clear error, not a
 // download attempt, with --no-pull.
 func TestRunMissingModel(t *testing.T) {
+	skipUnderWine(t)
 	bin, err := buildNuri()
 	if err != nil {
 		t.Fatal(err)

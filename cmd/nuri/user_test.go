@@ -67,9 +67,9 @@ func TestDatabaseURL(t *testing.T) {
 		url, dir, envURL, envDir string
 		want                     string
 	}{
-		{want: "sqlite:///data/nuri/nuri.db"},
-		{envDir: "/srv/nuri", want: "sqlite:///srv/nuri/nuri.db"},
-		{dir: "/x", envDir: "/srv/nuri", want: "sqlite:///x/nuri.db"},
+		{want: "sqlite://" + filepath.FromSlash("/data/nuri/nuri.db")},
+		{envDir: "/srv/nuri", want: "sqlite://" + filepath.FromSlash("/srv/nuri/nuri.db")},
+		{dir: "/x", envDir: "/srv/nuri", want: "sqlite://" + filepath.FromSlash("/x/nuri.db")},
 		{envURL: "postgres://db/nuri", envDir: "/srv/nuri", want: "postgres://db/nuri"},
 		{url: "sqlite:///a.db", envURL: "postgres://db/nuri", want: "sqlite:///a.db"},
 	}
@@ -82,7 +82,7 @@ func TestDatabaseURL(t *testing.T) {
 	}
 	t.Setenv("NURI_DATABASE_URL", "")
 	t.Setenv("NURI_DATA_DIR", "")
-	if got := defaultDatabaseURL(); got != "sqlite:///data/nuri/nuri.db" {
+	if got := defaultDatabaseURL(); got != "sqlite://"+filepath.FromSlash("/data/nuri/nuri.db") {
 		t.Errorf("defaultDatabaseURL() = %q", got)
 	}
 }
