@@ -252,9 +252,7 @@ func (m *Model) embed(b *Batch) {
 		// Rows were checked at load time, so this cannot fail.
 		_ = kernels.DequantizeRow(m.tokenEmbd, int(tok), row)
 		if c.EmbedScale != 0 {
-			for j := range row {
-				row[j] *= c.EmbedScale
-			}
+			kernels.Scale(row, c.EmbedScale)
 		}
 	}
 }
@@ -507,9 +505,7 @@ func (m *Model) outputLogits(b *Batch, logits []float32) {
 		}
 	}
 	if c.LogitMul != 1 {
-		for i := range out {
-			out[i] *= c.LogitMul
-		}
+		kernels.Scale(out, c.LogitMul)
 	}
 	if c.FinalSoftcap != 0 {
 		kernels.Softcap(out, c.FinalSoftcap)
