@@ -291,6 +291,8 @@ type mmJob struct {
 	rowsG, quantTk func(i, thread int)
 	rowsV, quantV  func(i, thread int)
 	rowsX, quantX  func(i, thread int)
+	rowsX2         func(i, thread int)
+	half           int // decode chunk pairs of the x16 path: i with i+half
 	actFn          func(i, thread int)
 	act            Activation // GatedMul's arguments
 	actGate, actUp []float32
@@ -319,6 +321,7 @@ func (p *Pool) bind() {
 	p.job.quantV = p.quantVecDot
 	p.job.rowsX = p.rowsX16
 	p.job.quantX = p.quantX16
+	p.job.rowsX2 = p.rowsX16Pair
 	p.job.actFn = p.gatedChunk
 }
 
@@ -545,10 +548,14 @@ func matmulX16(p *Pool) {
 	}
 	p.scratch.x16.prepare(j.n, j.cols, off)
 	if j.n == 1 {
+		// Decode: each thread streams two runs of rows at once, chunk i
+		// with chunk i+half (see x16Rows2).
 		p.quantX16(0, 0)
-	} else {
-		p.run(j.n, j.quantX)
+		j.half = (j.chunks + 1) / 2
+		p.run(j.half, j.rowsX2)
+		return
 	}
+	p.run(j.n, j.quantX)
 	p.run(j.chunks, j.rowsX)
 }
 
@@ -558,8 +565,38 @@ func (p *Pool) quantX16(b, _ int) {
 }
 
 func (p *Pool) rowsX16(i, _ int) {
+	pt, r0, r1 := p.job.chunk(i)
+	p.x16Range(pt, r0, r1)
+}
+
+// rowsX16Pair runs decode chunks i and i+half of the job together in the
+// two-stream kernels (see x16Rows2), or one after the other where they
+// differ in type or have no such kernel.
+func (p *Pool) rowsX16Pair(i, _ int) {
 	j := &p.job
-	pt, r0, r1 := j.chunk(i)
+	k := i + j.half
+	if k >= j.chunks {
+		p.rowsX16(i, 0)
+		return
+	}
+	ptA, a0, a1 := j.chunk(i)
+	ptB, b0, b1 := j.chunk(k)
+	m := min(a1-a0, b1-b0)
+	if ptA.w.Type != ptB.w.Type || !x16Rows2(ptA.w.Type,
+		ptA.w.Data[a0*ptA.rowBytes:(a0+m)*ptA.rowBytes], ptB.w.Data[b0*ptB.rowBytes:(b0+m)*ptB.rowBytes],
+		m, &p.scratch.x16, ptA.out[a0:a0+m], ptB.out[b0:b0+m]) {
+		m = 0
+	}
+	p.x16Range(ptA, a0+m, a1)
+	p.x16Range(ptB, b0+m, b1)
+}
+
+// x16Range multiplies rows [r0, r1) of an x16 part with the job's tokens.
+func (p *Pool) x16Range(pt *mmPart, r0, r1 int) {
+	j := &p.job
+	if r0 >= r1 {
+		return
+	}
 	a := &p.scratch.x16
 	t := pt.w.Type
 	if j.n == 1 && x16Rows(t, pt.w.Data[r0*pt.rowBytes:r1*pt.rowBytes], r1-r0, a, 0, pt.out[r0:r1]) {

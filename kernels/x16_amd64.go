@@ -3,6 +3,21 @@ package kernels
 import "github.com/nuri-ai/nuri/tensor"
 
 //go:noescape
+func q4x16Rows2AVX512(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+
+//go:noescape
+func q8x16Rows2AVX512(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+
+//go:noescape
+func q4kx16Rows2AVX512(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+
+//go:noescape
+func q5kx16Rows2AVX512(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+
+//go:noescape
+func q6kx16Rows2AVX512(wA, wB *byte, nrows, nsg int, qs *byte, half *int32, d *float32, outA, outB *float32)
+
+//go:noescape
 func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
 
 //go:noescape
@@ -144,6 +159,47 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 
 // x16Asm reports whether the level has assembly kernels for x16 rows of
 // type t: AVX-512 for all of them, AVX2 for Q4_0.
+// x16Rows2 is x16Rows on token 0 for two runs of nrows rows of type t at
+// once, wA into outA and wB into outB, in the two-stream kernels (see
+// PAIRROWS in x16_amd64.s); each output equals x16Rows's bit for bit. It
+// reports false where there is no such kernel (below AVX-512).
+func x16Rows2(t tensor.DType, wA, wB []byte, nrows int, a *x16Act, outA, outB []float32) bool {
+	if level != AVX512 || nrows == 0 {
+		return false
+	}
+	qs, corr, d := a.tok(0)
+	nsg := a.nb / 16
+	_, _ = outA[nrows-1], outB[nrows-1]
+	rb := 0
+	switch t {
+	case tensor.Q4_0, tensor.Q4_K:
+		rb = 288
+	case tensor.Q5_K:
+		rb = 352
+	case tensor.Q6_K:
+		rb = 420
+	case tensor.Q8_0:
+		rb = 544
+	default:
+		return false
+	}
+	_, _ = wA[nrows*rb*nsg-1], wB[nrows*rb*nsg-1]
+	switch t {
+	case tensor.Q4_0:
+		q4x16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
+	case tensor.Q8_0:
+		q8x16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
+	case tensor.Q4_K:
+		q4kx16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
+	case tensor.Q5_K:
+		q5kx16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
+	case tensor.Q6_K:
+		_ = a.half[2*a.nb-1]
+		q6kx16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &a.half[0], &d[0], &outA[0], &outB[0])
+	}
+	return true
+}
+
 func x16Asm(t tensor.DType) bool {
 	return level == AVX512 || level == AVX2 && t == tensor.Q4_0
 }

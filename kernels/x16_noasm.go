@@ -19,6 +19,10 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 	return false
 }
 
+func x16Rows2(t tensor.DType, wA, wB []byte, nrows int, a *x16Act, outA, outB []float32) bool {
+	return false
+}
+
 func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []float32, ostride int) bool {
 	return false
 }
