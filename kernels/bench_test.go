@@ -111,9 +111,10 @@ func BenchmarkGEMM(b *testing.B) {
 // read bandwidth: the share of the bandwidth roofline the matrix products
 // alone reach, without the rest of the model.
 //
-// The read variant streams the same bytes with the same chunks, threads and
-// one synchronisation per product, but only reads them (readSum): the
-// ceiling any kernel can reach in this step's structure on this machine.
+// The read variant streams the same bytes with the same chunks, pairs of
+// chunks, threads and one synchronisation per product, but only reads them
+// (readSum2): the ceiling any kernel can reach in this step's structure on
+// this machine.
 func BenchmarkDecodeStep(b *testing.B) {
 	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K} {
@@ -159,9 +160,18 @@ func BenchmarkDecodeStep(b *testing.B) {
 			parts = append(parts, cs)
 		}
 		var sink [2]uint64
-		read := func() {
+		read := func() { // chunk i with chunk i+half, as MatMul decodes
 			for _, cs := range parts {
-				p.Run(len(cs), func(i, thread int) { sink[thread&1] ^= readSum(cs[i].data) })
+				half := (len(cs) + 1) / 2
+				p.Run(half, func(i, thread int) {
+					if i+half >= len(cs) {
+						sink[thread&1] ^= readSum(cs[i].data)
+						return
+					}
+					a, b := cs[i].data, cs[i+half].data
+					m := min(len(a), len(b))
+					sink[thread&1] ^= readSum2(a[:m], b[:m]) ^ readSum(a[m:]) ^ readSum(b[m:])
+				})
 			}
 		}
 		for _, v := range []struct {

@@ -122,6 +122,19 @@ func readSum(b []byte) uint64 {
 	return readSumGo(b)
 }
 
+//go:noescape
+func readSum2AVX2(p, q *byte, n int) uint64
+
+// readSum2 reads equal-length a and b (len % 256 == 0) at once, as two
+// memory streams, into a checksum.
+func readSum2(a, b []byte) uint64 {
+	if level >= AVX2 && len(a) > 0 {
+		b = b[:len(a)]
+		return readSum2AVX2(&a[0], &b[0], len(a))
+	}
+	return readSum2Blocks(a, b)
+}
+
 // dotF32Floats is the float32 dot product of equal-length a and b.
 func dotF32Floats(a, b []float32) float32 {
 	w := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))

@@ -1423,3 +1423,42 @@ q4px4done:
 	HSUMTO(Z19, Y19, X19, 12(AX))
 	VZEROUPPER
 	RET
+
+// func readSum2AVX2(p, q *byte, n int) uint64
+// readSumAVX2 over n bytes at p and n bytes at q (n % 128 == 0) at once, as
+// two memory streams.
+TEXT ·readSum2AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ q+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	SHRQ $7, CX
+	JZ rs2done
+rs2loop:
+	VPXOR (SI), Y0, Y0
+	VPXOR 32(SI), Y1, Y1
+	VPXOR (DI), Y2, Y2
+	VPXOR 32(DI), Y3, Y3
+	VPXOR 64(SI), Y0, Y0
+	VPXOR 96(SI), Y1, Y1
+	VPXOR 64(DI), Y2, Y2
+	VPXOR 96(DI), Y3, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ rs2loop
+rs2done:
+	VPXOR Y1, Y0, Y0
+	VPXOR Y3, Y2, Y2
+	VPXOR Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPXOR X1, X0, X0
+	VMOVQ X0, AX
+	VPEXTRQ $1, X0, BX
+	XORQ BX, AX
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET

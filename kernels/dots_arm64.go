@@ -107,6 +107,9 @@ func readSum(b []byte) uint64 {
 	return readSumGo(b)
 }
 
+// readSum2 reads equal-length a and b at once, as two memory streams.
+func readSum2(a, b []byte) uint64 { return readSum2Blocks(a, b) }
+
 // dotF32Floats is the float32 dot product of equal-length a and b.
 func dotF32Floats(a, b []float32) float32 {
 	if len(a) == 0 {

@@ -20,6 +20,8 @@ func dotBF16(w []byte, x []float32) float32 { return dotBF16Go(w, x) }
 
 func readSum(b []byte) uint64 { return readSumGo(b) }
 
+func readSum2(a, b []byte) uint64 { return readSum2Blocks(a, b) }
+
 func dotF32Floats(a, b []float32) float32 { return dotGo(a, b) }
 
 // dotQ8Ref dots a weight row of type t with activations xq already in
