@@ -367,3 +367,40 @@ func TestX16Rows2(t *testing.T) {
 		checkClose(t, fmt.Sprintf("group weight %d (%v)", k, w.Type), outs[k], want, mag, 1e-5)
 	}
 }
+
+// TestFloatRows2 checks the two-stream F16 decode kernel against the
+// one-row kernel, bit for bit, and that it writes nothing else.
+func TestFloatRows2(t *testing.T) {
+	if runtime.GOARCH != "amd64" || MaxCPULevel() < AVX512 {
+		t.Skip("no two-stream kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, cols := range []int{16, 48, 64, 1040} {
+		const rows = 19
+		w := randomWeight(rng, tensor.F16, 2*rows, cols)
+		rb := 2 * cols
+		x := randomVec(rng, cols)
+		want := make([]float32, 2*rows)
+		if !floatRows(tensor.F16, w.Data, rb, x, want) {
+			t.Fatal("no one-row kernel")
+		}
+		for _, n := range []int{1, 6, rows} {
+			got := make([]float32, 2*rows)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			if !floatRows2(tensor.F16, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], rb, x, got[:n], got[rows:rows+n]) {
+				t.Fatal("no two-stream kernel")
+			}
+			for i := range got {
+				inA, inB := i < n, i >= rows && i < rows+n
+				switch {
+				case (inA || inB) && got[i] != want[i]:
+					t.Fatalf("cols %d n %d row %d: %v, want %v", cols, n, i, got[i], want[i])
+				case !inA && !inB && !math.IsNaN(float64(got[i])):
+					t.Fatalf("cols %d n %d: row %d written", cols, n, i)
+				}
+			}
+		}
+	}
+}
