@@ -162,14 +162,19 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 // x16Rows2 is x16Rows on token 0 for two runs of nrows rows of type t at
 // once, wA into outA and wB into outB, in the two-stream kernels (see
 // PAIRROWS in x16_amd64.s); each output equals x16Rows's bit for bit. It
-// reports false where there is no such kernel (below AVX-512).
+// reports false where there is no such kernel (x16Asm's types and levels).
 func x16Rows2(t tensor.DType, wA, wB []byte, nrows int, a *x16Act, outA, outB []float32) bool {
-	if level != AVX512 || nrows == 0 {
+	if !x16Asm(t) || nrows == 0 {
 		return false
 	}
 	qs, corr, d := a.tok(0)
 	nsg := a.nb / 16
 	_, _ = outA[nrows-1], outB[nrows-1]
+	if level == AVX2 {
+		_, _ = wA[nrows*288*nsg-1], wB[nrows*288*nsg-1]
+		q4x16Rows2AVX2(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
+		return true
+	}
 	rb := 0
 	switch t {
 	case tensor.Q4_0, tensor.Q4_K:

@@ -307,48 +307,50 @@ func TestX16Q4_0Kernels(t *testing.T) {
 // MatMulGroup, whose decode pairs chunks across the group's weights (of
 // different types in a Q4_K_M layer), must match the reference.
 func TestX16Rows2(t *testing.T) {
-	if runtime.GOARCH != "amd64" || MaxCPULevel() < AVX512 {
-		t.Skip("no two-stream kernels on this CPU")
-	}
 	rng := rand.New(rand.NewPCG(41, 42))
-	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
-		for _, cols := range []int{512, 1536} {
-			const rows = 23
-			w := Prepare(randomWeight(rng, dt, 2*rows, cols))
-			if layoutOf(w.Data) != x16 {
-				t.Fatalf("%v: not repacked", dt)
+	forLevels(t, func(t *testing.T) {
+		for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+			if !x16Asm(dt) {
+				continue // no x16 kernels for dt at this level
 			}
-			rb := len(w.Data) / (2 * rows)
-			x := randomVec(rng, cols)
-			var a x16Act
-			off := map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt]
-			a.prepare(1, cols, off)
-			a.quantizeToken(0, x)
-			want := make([]float32, 2*rows)
-			if !x16Rows(dt, w.Data, 2*rows, &a, 0, want) {
-				t.Fatalf("%v: no one-row kernel", dt)
-			}
-			for _, n := range []int{1, 2, 7, rows} {
-				got := make([]float32, 2*rows)
-				for i := range got {
-					got[i] = float32(math.NaN())
+			for _, cols := range []int{512, 1536} {
+				const rows = 23
+				w := Prepare(randomWeight(rng, dt, 2*rows, cols))
+				if layoutOf(w.Data) != x16 {
+					t.Fatalf("%v: not repacked", dt)
 				}
-				// rows [0, n) with rows [rows, rows+n)
-				if !x16Rows2(dt, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], n, &a, got[:n], got[rows:rows+n]) {
-					t.Fatalf("%v: no two-stream kernel", dt)
+				rb := len(w.Data) / (2 * rows)
+				x := randomVec(rng, cols)
+				var a x16Act
+				off := map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt]
+				a.prepare(1, cols, off)
+				a.quantizeToken(0, x)
+				want := make([]float32, 2*rows)
+				if !x16Rows(dt, w.Data, 2*rows, &a, 0, want) {
+					t.Fatalf("%v: no one-row kernel", dt)
 				}
-				for i := 0; i < 2*rows; i++ {
-					inA, inB := i < n, i >= rows && i < rows+n
-					switch {
-					case (inA || inB) && got[i] != want[i]:
-						t.Fatalf("%v cols %d n %d row %d: %v, want %v", dt, cols, n, i, got[i], want[i])
-					case !inA && !inB && !math.IsNaN(float64(got[i])):
-						t.Fatalf("%v cols %d n %d: row %d written", dt, cols, n, i)
+				for _, n := range []int{1, 2, 7, rows} {
+					got := make([]float32, 2*rows)
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+					// rows [0, n) with rows [rows, rows+n)
+					if !x16Rows2(dt, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], n, &a, got[:n], got[rows:rows+n]) {
+						t.Fatalf("%v: no two-stream kernel", dt)
+					}
+					for i := 0; i < 2*rows; i++ {
+						inA, inB := i < n, i >= rows && i < rows+n
+						switch {
+						case (inA || inB) && got[i] != want[i]:
+							t.Fatalf("%v cols %d n %d row %d: %v, want %v", dt, cols, n, i, got[i], want[i])
+						case !inA && !inB && !math.IsNaN(float64(got[i])):
+							t.Fatalf("%v cols %d n %d: row %d written", dt, cols, n, i)
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 
 	p := NewPool(2)
 	defer p.Close()
@@ -371,7 +373,7 @@ func TestX16Rows2(t *testing.T) {
 // TestFloatRows2 checks the two-stream F16 decode kernel against the
 // one-row kernel, bit for bit, and that it writes nothing else.
 func TestFloatRows2(t *testing.T) {
-	if runtime.GOARCH != "amd64" || MaxCPULevel() < AVX512 {
+	if runtime.GOARCH != "amd64" || level < AVX512 {
 		t.Skip("no two-stream kernels on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(43, 44))

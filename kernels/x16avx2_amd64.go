@@ -7,6 +7,9 @@ package kernels
 func q4x16RowsAVX2(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
 
 //go:noescape
+func q4x16Rows2AVX2(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+
+//go:noescape
 func q4x16RowsX4AVX2(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
 //go:noescape

@@ -352,3 +352,72 @@ x2q_corrloop:
 x2q_done:
 	VZEROUPPER
 	RET
+
+// func q4x16Rows2AVX2(wA, wB *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, outA, outB *float32)
+// q4x16RowsAVX2 over nrows rows at wA and nrows rows at wB at once,
+// alternating super groups between them (see PAIRROWS in x16_amd64.s):
+// SI/AX row A's quants/scales, R10/R13 row B's, Y0/Y1 and Y12/Y13 their
+// sums, R15 the distance from A's outputs to B's. Each row's sum is the
+// one-row kernel's, in the same order.
+TEXT ·q4x16Rows2AVX2(SB), NOSPLIT, $0-72
+	X2SPLAT($0x0f0f0f0f, X15, Y15)
+	X2SPLAT($0x00010001, X14, Y14)
+	MOVQ wA+0(FP), SI
+	MOVQ wB+8(FP), R10
+	MOVQ nrows+16(FP), BX
+	MOVQ nsg+24(FP), R12
+	MOVQ outA+56(FP), DX
+	MOVQ outB+64(FP), R15
+	SUBQ DX, R15
+	MOVQ R12, R14
+	SHLQ $5, R14
+	TESTQ BX, BX
+	JZ x2pdone
+x2prow:
+	MOVQ qs+32(FP), DI
+	MOVQ corr+40(FP), R8
+	MOVQ d+48(FP), R9
+	MOVQ SI, AX
+	ADDQ R14, SI
+	MOVQ R10, R13
+	ADDQ R14, R10
+	XORQ R11, R11
+x2ppf:
+	PREFETCHT0 (AX)(R11*1)
+	PREFETCHT0 (R13)(R11*1)
+	ADDQ $64, R11
+	CMPQ R11, R14
+	JLT x2ppf
+	MOVQ R12, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+x2psg:
+	X2HALF(0, 0, Y2, Y3, Y4, Y5, Y6, Y0)
+	X2HALF(32, 16, Y7, Y8, Y9, Y10, Y11, Y1)
+	XCHGQ SI, R10
+	XCHGQ AX, R13
+	X2HALF(0, 0, Y2, Y3, Y4, Y5, Y6, Y12)
+	X2HALF(32, 16, Y7, Y8, Y9, Y10, Y11, Y13)
+	XCHGQ SI, R10
+	XCHGQ AX, R13
+	ADDQ $256, SI
+	ADDQ $256, R10
+	ADDQ $32, AX
+	ADDQ $32, R13
+	ADDQ $512, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ x2psg
+	VADDPS Y1, Y0, Y0
+	VADDPS Y13, Y12, Y12
+	X2HSUM(Y0, X0, (DX))
+	X2HSUM(Y12, X12, (DX)(R15*1))
+	ADDQ $4, DX
+	DECQ BX
+	JNZ x2prow
+x2pdone:
+	VZEROUPPER
+	RET
