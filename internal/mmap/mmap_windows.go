@@ -1,6 +1,8 @@
 package mmap
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"unsafe"
 
@@ -38,10 +40,27 @@ func Anon(size int) ([]byte, func() error, error) {
 	return b, func() error { return windows.VirtualFree(addr, 0, windows.MEM_RELEASE) }, nil
 }
 
-// Lock pins b's pages in the working set.
+// Lock pins b's pages in the working set. Windows lets a process lock no
+// more than its minimum working set size, a few hundred kilobytes unless
+// raised, so when the first attempt hits that quota the minimum (and the
+// maximum, if needed) grows by len(b) and Lock tries once more.
 func Lock(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return windows.VirtualLock(uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	addr, n := uintptr(unsafe.Pointer(&b[0])), uintptr(len(b))
+	err := windows.VirtualLock(addr, n)
+	if !errors.Is(err, windows.ERROR_WORKING_SET_QUOTA) {
+		return err
+	}
+	p := windows.CurrentProcess()
+	var lo, hi uintptr
+	var flags uint32
+	windows.GetProcessWorkingSetSizeEx(p, &lo, &hi, &flags)
+	lo += n
+	hi = max(hi, lo)
+	if err := windows.SetProcessWorkingSetSizeEx(p, lo, hi, flags); err != nil {
+		return fmt.Errorf("raising the working set to %d bytes to lock %d: %w", lo, n, err)
+	}
+	return windows.VirtualLock(addr, n)
 }
