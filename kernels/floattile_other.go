@@ -11,7 +11,3 @@ func floatTile4x4(t tensor.DType, w []byte, rowBytes int, x []float32, cols int,
 func floatRows(t tensor.DType, w []byte, rowBytes int, x []float32, out []float32) bool {
 	return false
 }
-
-func floatRows2(t tensor.DType, wA, wB []byte, rowBytes int, x []float32, outA, outB []float32) bool {
-	return false
-}
