@@ -224,8 +224,9 @@ func matmulParts(p *Pool, x []float32, n, cols int) {
 // With a few tokens the product streams weights from memory and does little
 // arithmetic per byte. Then chunks are sized in bytes instead. Each thread
 // takes the chunks of its share in order (see Pool.Run), so consecutive
-// chunks form one stream and their size only sets how finely the threads
-// can even out at the end of a product: on the Llama-3.2-1B decode step
+// chunks form one stream (two for one token on the x16 path, which pairs
+// chunk i with chunk i+half), and their size only sets how finely the
+// threads can even out at the end of a product: on the Llama-3.2-1B decode step
 // (BenchmarkDecodeStep), 128 KB chunks stream about 6% more bytes per second
 // than 512 KB ones, and below 32 KB the hand-out cost shows. The chunk count
 // is a multiple of the thread count so the threads finish together, and at
