@@ -30,3 +30,6 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 func (a *x16Act) quantizeFast(b int, x []float32) bool { return false }
 
 func (a *x16Act) quantizeKFast(b int, x []float32) bool { return false }
+
+// x16Asm reports whether type t has x16 assembly kernels: none here.
+func x16Asm(t tensor.DType) bool { return false }
