@@ -95,27 +95,22 @@ func x16Rows(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []floa
 	qs, corr, d := a.tok(tok)
 	nsg := a.nb / 16
 	_ = out[nrows-1]
+	_ = w[nrows*x16RowBytes(t, nsg)-1]
 	if level == AVX2 {
-		_ = w[nrows*288*nsg-1]
 		q4x16RowsAVX2(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 		return true
 	}
 	switch t {
 	case tensor.Q6_K:
-		_ = w[nrows*420*nsg-1]
 		_ = a.half[(tok+1)*2*a.nb-1]
 		q6kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], &out[0])
 	case tensor.Q5_K:
-		_ = w[nrows*352*nsg-1]
 		q5kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	case tensor.Q4_K:
-		_ = w[nrows*288*nsg-1]
 		q4kx16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	case tensor.Q4_0:
-		_ = w[nrows*288*nsg-1]
 		q4x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	default:
-		_ = w[nrows*544*nsg-1]
 		q8x16RowsAVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], &out[0])
 	}
 	return true
@@ -131,34 +126,27 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 	_ = a.qs[(tok+4)*a.nb*32-1]
 	_ = out[3*ostride+nrows-1]
 	nsg := a.nb / 16
+	_ = w[nrows*x16RowBytes(t, nsg)-1]
 	if level == AVX2 {
-		_ = w[nrows*288*nsg-1]
 		q4x16RowsX4AVX2(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 		return true
 	}
 	switch t {
 	case tensor.Q6_K:
-		_ = w[nrows*420*nsg-1]
 		_ = a.half[(tok+4)*2*a.nb-1]
 		q6kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q5_K:
-		_ = w[nrows*352*nsg-1]
 		q5kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q4_K:
-		_ = w[nrows*288*nsg-1]
 		q4kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q4_0:
-		_ = w[nrows*288*nsg-1]
 		q4x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	default:
-		_ = w[nrows*544*nsg-1]
 		q8x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	}
 	return true
 }
 
-// x16Asm reports whether the level has assembly kernels for x16 rows of
-// type t: AVX-512 for all of them, AVX2 for Q4_0.
 // x16Rows2 is x16Rows on token 0 for two runs of nrows rows of type t at
 // once, wA into outA and wB into outB, in the two-stream kernels (see
 // PAIRROWS in x16_amd64.s); each output equals x16Rows's bit for bit. It
@@ -170,30 +158,15 @@ func x16Rows2(t tensor.DType, wA, wB []byte, nrows int, a *x16Act, outA, outB []
 	qs, corr, d := a.tok(0)
 	nsg := a.nb / 16
 	_, _ = outA[nrows-1], outB[nrows-1]
+	rb := x16RowBytes(t, nsg)
+	_, _ = wA[nrows*rb-1], wB[nrows*rb-1]
 	if level == AVX2 {
-		_, _ = wA[nrows*288*nsg-1], wB[nrows*288*nsg-1]
 		q4x16Rows2AVX2(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
 		return true
 	}
-	rb := 0
-	switch t {
-	case tensor.Q4_0, tensor.Q4_K:
-		rb = 288
-	case tensor.Q5_K:
-		rb = 352
-	case tensor.Q6_K:
-		rb = 420
-	case tensor.Q8_0:
-		rb = 544
-	default:
-		return false
-	}
-	_, _ = wA[nrows*rb*nsg-1], wB[nrows*rb*nsg-1]
 	switch t {
 	case tensor.Q4_0:
 		q4x16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
-	case tensor.Q8_0:
-		q8x16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
 	case tensor.Q4_K:
 		q4kx16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
 	case tensor.Q5_K:
@@ -201,10 +174,21 @@ func x16Rows2(t tensor.DType, wA, wB []byte, nrows int, a *x16Act, outA, outB []
 	case tensor.Q6_K:
 		_ = a.half[2*a.nb-1]
 		q6kx16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &a.half[0], &d[0], &outA[0], &outB[0])
+	default:
+		q8x16Rows2AVX512(&wA[0], &wB[0], nrows, nsg, &qs[0], &corr[0], &d[0], &outA[0], &outB[0])
 	}
 	return true
 }
 
+// x16RowBytes is the size of an x16 row of nsg super groups of type t: the
+// file's row size, which the layout keeps.
+func x16RowBytes(t tensor.DType, nsg int) int {
+	rb, _ := tensor.RowBytes(t, nsg*x16Group)
+	return rb
+}
+
+// x16Asm reports whether the level has assembly kernels for x16 rows of
+// type t: AVX-512 for all of them, AVX2 for Q4_0.
 func x16Asm(t tensor.DType) bool {
 	return level == AVX512 || level == AVX2 && t == tensor.Q4_0
 }
