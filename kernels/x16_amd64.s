@@ -15,6 +15,23 @@
 	VPANDD Z13, lo, lo \
 	VPANDD Z13, hi, hi
 
+// Unpack a Q4 super group's quants at SI part by part and add their dot
+// products with token 0's activations at DI into Z20 (even vectors) and Z21
+// (odd vectors); Z1..Z8 keep the unpacked quants.
+#define Q4DOTS \
+	Q4UNPACK(0, Z1, Z2) \
+	VPDPBUSD (DI), Z1, Z20 \
+	VPDPBUSD 64(DI), Z2, Z21 \
+	Q4UNPACK(64, Z3, Z4) \
+	VPDPBUSD 128(DI), Z3, Z20 \
+	VPDPBUSD 192(DI), Z4, Z21 \
+	Q4UNPACK(128, Z5, Z6) \
+	VPDPBUSD 256(DI), Z5, Z20 \
+	VPDPBUSD 320(DI), Z6, Z21 \
+	Q4UNPACK(192, Z7, Z8) \
+	VPDPBUSD 384(DI), Z7, Z20 \
+	VPDPBUSD 448(DI), Z8, Z21
+
 // Finish one token's super group: Z20/Z21 hold the two halves of the integer
 // block sums, Z9 the 16 weight scales; acc += sums · scales · d.
 #define X16FINISH(dmem, acc) \
@@ -153,18 +170,7 @@ pair_done: \
 	VCVTPH2PS (AX), Z9 \
 	VMOVDQU32 (R8), Z20 \
 	VPXORD Z21, Z21, Z21 \
-	Q4UNPACK(0, Z1, Z2) \
-	VPDPBUSD (DI), Z1, Z20 \
-	VPDPBUSD 64(DI), Z2, Z21 \
-	Q4UNPACK(64, Z3, Z4) \
-	VPDPBUSD 128(DI), Z3, Z20 \
-	VPDPBUSD 192(DI), Z4, Z21 \
-	Q4UNPACK(128, Z5, Z6) \
-	VPDPBUSD 256(DI), Z5, Z20 \
-	VPDPBUSD 320(DI), Z6, Z21 \
-	Q4UNPACK(192, Z7, Z8) \
-	VPDPBUSD 384(DI), Z7, Z20 \
-	VPDPBUSD 448(DI), Z8, Z21 \
+	Q4DOTS \
 	X16FINISH((R9), acc)
 
 // func q4x16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
@@ -585,18 +591,7 @@ GLOBL x16kPerm<>(SB), RODATA, $128
 	KSCALES \
 	VPXORD Z20, Z20, Z20 \
 	VPXORD Z21, Z21, Z21 \
-	Q4UNPACK(0, Z1, Z2) \
-	VPDPBUSD (DI), Z1, Z20 \
-	VPDPBUSD 64(DI), Z2, Z21 \
-	Q4UNPACK(64, Z3, Z4) \
-	VPDPBUSD 128(DI), Z3, Z20 \
-	VPDPBUSD 192(DI), Z4, Z21 \
-	Q4UNPACK(128, Z5, Z6) \
-	VPDPBUSD 256(DI), Z5, Z20 \
-	VPDPBUSD 320(DI), Z6, Z21 \
-	Q4UNPACK(192, Z7, Z8) \
-	VPDPBUSD 384(DI), Z7, Z20 \
-	VPDPBUSD 448(DI), Z8, Z21 \
+	Q4DOTS \
 	KFINISH((R8), (R9), acc)
 
 // func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
