@@ -10,22 +10,18 @@ import "math"
 
 // RMSNorm sets out[i] = x[i] · scale · w[i] with scale = 1/sqrt(mean(x²) + eps).
 // out may alias x; w must be at least as long as x.
-func RMSNorm(out, x, w []float32, eps float32) {
-	if len(x) == 0 {
-		return
-	}
-	out, w = out[:len(x)], w[:len(x)]
-	normScale(out, x, w, rmsScale(sumSquares(x), len(x), eps), false)
-}
+func RMSNorm(out, x, w []float32, eps float32) { rmsNorm(out, x, w, eps, false) }
 
 // RMSNormPlusOne is RMSNorm with the weight applied as (1 + w[i]), the
 // convention of Hugging Face Gemma checkpoints.
-func RMSNormPlusOne(out, x, w []float32, eps float32) {
+func RMSNormPlusOne(out, x, w []float32, eps float32) { rmsNorm(out, x, w, eps, true) }
+
+func rmsNorm(out, x, w []float32, eps float32, plusOne bool) {
 	if len(x) == 0 {
 		return
 	}
 	out, w = out[:len(x)], w[:len(x)]
-	normScale(out, x, w, rmsScale(sumSquares(x), len(x), eps), true)
+	normScale(out, x, w, rmsScale(sumSquares(x), len(x), eps), plusOne)
 }
 
 // AddRMSNorm adds a block's output into the residual stream and normalises

@@ -252,9 +252,7 @@ func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
 				}
 				s := row[jlo:jhi]
 				if softcap != 0 {
-					for j, x := range s {
-						s[j] = softcap * float32(math.Tanh(float64(x/softcap)))
-					}
+					kernels.Softcap(s, softcap)
 				}
 				bmax := kernels.AttnMax(s)
 				if mOld := sc.m[r]; bmax > mOld {
