@@ -215,3 +215,44 @@ pfs_loop: \
 	ADDQ $64, R11 \
 	CMPQ R11, R14 \
 	JLT pfs_loop
+
+// F16DOT512 leaves in X0 the dot product of the CX F16 values (CX % 16 ==
+// 0) at ptr with the floats at DI: 64 values a step into four accumulators
+// (Z0, Z5, Z6, Z7), then 16 at a time, then added pairwise and reduced.
+// ptr, DI and CX advance; Z1..Z7 are clobbered.
+#define F16DOT512(ptr) \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	CMPQ CX, $64 \
+	JLT f16d_tail \
+f16d_loop: \
+	PREFETCHT0 2048(ptr) \
+	VCVTPH2PS (ptr), Z1 \
+	VCVTPH2PS 32(ptr), Z2 \
+	VCVTPH2PS 64(ptr), Z3 \
+	VCVTPH2PS 96(ptr), Z4 \
+	VFMADD231PS (DI), Z1, Z0 \
+	VFMADD231PS 64(DI), Z2, Z5 \
+	VFMADD231PS 128(DI), Z3, Z6 \
+	VFMADD231PS 192(DI), Z4, Z7 \
+	ADDQ $128, ptr \
+	ADDQ $256, DI \
+	SUBQ $64, CX \
+	CMPQ CX, $64 \
+	JGE f16d_loop \
+f16d_tail: \
+	TESTQ CX, CX \
+	JZ f16d_sum \
+	VCVTPH2PS (ptr), Z1 \
+	VFMADD231PS (DI), Z1, Z0 \
+	ADDQ $32, ptr \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JMP f16d_tail \
+f16d_sum: \
+	VADDPS Z5, Z0, Z0 \
+	VADDPS Z7, Z6, Z6 \
+	VADDPS Z6, Z0, Z0 \
+	HSUM512
