@@ -577,6 +577,18 @@ f32a2done:
 	VZEROUPPER
 	RET
 
+// XORFOLD XORs the checksum lanes Y0..Y3 of the read loops into AX (BX
+// clobbered).
+#define XORFOLD \
+	VPXOR Y1, Y0, Y0 \
+	VPXOR Y3, Y2, Y2 \
+	VPXOR Y2, Y0, Y0 \
+	VEXTRACTI128 $1, Y0, X1 \
+	VPXOR X1, X0, X0 \
+	VMOVQ X0, AX \
+	VPEXTRQ $1, X0, BX \
+	XORQ BX, AX
+
 // func readSumAVX2(p *byte, n int) uint64  (n % 256 == 0)
 // Streams n bytes through eight loads per iteration, XOR-folding them so the
 // loads cannot be skipped; used to measure read bandwidth.
@@ -602,14 +614,7 @@ rsloop:
 	DECQ CX
 	JNZ rsloop
 rsdone:
-	VPXOR Y1, Y0, Y0
-	VPXOR Y3, Y2, Y2
-	VPXOR Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPXOR X1, X0, X0
-	VMOVQ X0, AX
-	VPEXTRQ $1, X0, BX
-	XORQ BX, AX
+	XORFOLD
 	MOVQ AX, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -1417,14 +1422,7 @@ rs2loop:
 	DECQ CX
 	JNZ rs2loop
 rs2done:
-	VPXOR Y1, Y0, Y0
-	VPXOR Y3, Y2, Y2
-	VPXOR Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPXOR X1, X0, X0
-	VMOVQ X0, AX
-	VPEXTRQ $1, X0, BX
-	XORQ BX, AX
+	XORFOLD
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
