@@ -104,6 +104,30 @@ func BenchmarkGEMM(b *testing.B) {
 	}
 }
 
+// BenchmarkGEMVHot multiplies one token with a prepared weight small enough
+// to stay in a core's L2 cache (768 KB), on one thread, so that memory does
+// not limit it: its bytes per second are the kernel's arithmetic ceiling per
+// core. A decode kernel can keep up with the memory only where this is well
+// above the bandwidth each thread must stream (BenchmarkReadBandwidth ÷
+// threads).
+func BenchmarkGEMVHot(b *testing.B) {
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.F16} {
+		w := Prepare(bigWeight(dt, 2048, 768<<10))
+		x := randomVec(rand.New(rand.NewPCG(3, 3)), 2048)
+		out := make([]float32, w.Rows())
+		b.Run(dt.String(), func(b *testing.B) {
+			p := NewPool(1)
+			defer p.Close()
+			MatMul(p, out, w, x, 1)
+			b.SetBytes(int64(len(w.Data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				MatMul(p, out, w, x, 1)
+			}
+		})
+	}
+}
+
 // BenchmarkDecodeStep runs the matrix products of one decode step of the
 // Llama-3.2-1B shape (16 layers of grouped q/k/v, o, grouped gate/up and
 // down, then the 128256-row output) on prepared weights read from memory,
