@@ -45,15 +45,21 @@
 #define X16TOK(base, cbase, dbase, acc) \
 	VMOVDQU32 cbase, Z20 \
 	VPXORD Z21, Z21, Z21 \
-	VPDPBUSD 0 base, Z1, Z20 \
-	VPDPBUSD 64 base, Z2, Z21 \
-	VPDPBUSD 128 base, Z3, Z20 \
-	VPDPBUSD 192 base, Z4, Z21 \
-	VPDPBUSD 256 base, Z5, Z20 \
-	VPDPBUSD 320 base, Z6, Z21 \
-	VPDPBUSD 384 base, Z7, Z20 \
-	VPDPBUSD 448 base, Z8, Z21 \
+	DOT8(0 base, 64 base, 128 base, 192 base, 256 base, 320 base, 384 base, 448 base) \
 	X16FINISH(dbase, acc)
+
+// DOT8 adds the dot products of the eight unpacked weight vectors Z1..Z8
+// with the activation vectors a0..a7 (memory or registers) into Z20 (even
+// vectors) and Z21 (odd).
+#define DOT8(a0, a1, a2, a3, a4, a5, a6, a7) \
+	VPDPBUSD a0, Z1, Z20 \
+	VPDPBUSD a1, Z2, Z21 \
+	VPDPBUSD a2, Z3, Z20 \
+	VPDPBUSD a3, Z4, Z21 \
+	VPDPBUSD a4, Z5, Z20 \
+	VPDPBUSD a5, Z6, Z21 \
+	VPDPBUSD a6, Z7, Z20 \
+	VPDPBUSD a7, Z8, Z21
 
 // Four-token kernels. Token t's activations are at DI + t·R11 (quants),
 // R8 + t·R12 (corrections) and R9 + t·R12 (scales); R10 = 3·R11,
@@ -679,14 +685,7 @@ GLOBL x16kPerm<>(SB), RODATA, $128
 #define KTOK(base, cbase, dbase, acc) \
 	VPXORD Z20, Z20, Z20 \
 	VPXORD Z21, Z21, Z21 \
-	VPDPBUSD 0 base, Z1, Z20 \
-	VPDPBUSD 64 base, Z2, Z21 \
-	VPDPBUSD 128 base, Z3, Z20 \
-	VPDPBUSD 192 base, Z4, Z21 \
-	VPDPBUSD 256 base, Z5, Z20 \
-	VPDPBUSD 320 base, Z6, Z21 \
-	VPDPBUSD 384 base, Z7, Z20 \
-	VPDPBUSD 448 base, Z8, Z21 \
+	DOT8(0 base, 64 base, 128 base, 192 base, 256 base, 320 base, 384 base, 448 base) \
 	KFINISH(cbase, dbase, acc)
 
 // One super group of the row at SI (quants) and AX (scales or header)
@@ -864,14 +863,7 @@ GLOBL x16k6Perm<>(SB), RODATA, $64
 #define K6TOK(base, h0, h1, dbase, acc) \
 	VMOVDQU32 h0, Z20 \
 	VMOVDQU32 h1, Z21 \
-	VPDPBUSD 0 base, Z1, Z20 \
-	VPDPBUSD 64 base, Z2, Z21 \
-	VPDPBUSD 128 base, Z3, Z20 \
-	VPDPBUSD 192 base, Z4, Z21 \
-	VPDPBUSD 256 base, Z5, Z20 \
-	VPDPBUSD 320 base, Z6, Z21 \
-	VPDPBUSD 384 base, Z7, Z20 \
-	VPDPBUSD 448 base, Z8, Z21 \
+	DOT8(0 base, 64 base, 128 base, 192 base, 256 base, 320 base, 384 base, 448 base) \
 	VPMULLD Z16, Z20, Z20 \
 	VPMULLD Z17, Z21, Z21 \
 	VPADDD Z21, Z20, Z20 \
