@@ -113,8 +113,8 @@
 // per super group. PAIR is the pair's one-super-group macro: it adds row A's
 // super group (quants at SI, header at AX) into Z0 and row B's (R10, R13)
 // into Z31, against token 0's activations at DI, R8 and R9. Registers: DX
-// is row A's output, R15 the distance to row B's; PAIR touches none of R10,
-// R11, R13, R14, R15. The arguments are (wA, wB *byte, nrows, nsg int, qs
+// is row A's output, R15 the distance to row B's; PAIR leaves R10, R11,
+// R13, R14 and R15 as it found them. The arguments are (wA, wB *byte, nrows, nsg int, qs
 // *byte, corr *int32, d *float32, outA, outB *float32), with Q6_K's offset
 // terms in the place of corr.
 //
@@ -122,11 +122,11 @@
 // multiplies it with both rows streams faster than two one-row macros in
 // turn: besides the arithmetic, every load instruction takes a slot that
 // the weight stream's misses need, and with the activations read once per
-// pair the Llama-3.2-1B decode step streamed 4–6% more bytes per second
+// pair the Llama-3.2-1B decode step streamed 3–6% more bytes per second
 // for Q4_0 and Q4_K (Q8_0, with half the loads per weight byte to begin
 // with, streamed about the same). Q4_0, Q8_0 and Q4_K have such macros;
-// Q5_K and Q6_K, whose one-row macros leave too few registers free, run
-// theirs in turn (XCHGPAIR).
+// Q5_K and Q6_K run their one-row macros in turn (XCHGPAIR), since the
+// same sharing measured no faster for them.
 #define PAIRROWS(PAIR, qb, hb, cstep) \
 	MOVQ wA+0(FP), SI \
 	MOVQ wB+8(FP), R10 \
@@ -224,7 +224,8 @@ pair_done: \
 	Q4PAIRPART(128, Z27, Z28, sa0, sa1, sb0, sb1) \
 	Q4PAIRPART(192, Z29, Z30, sa0, sa1, sb0, sb1)
 
-// Q8PAIRPART is Q4PAIRPART for Q8_0's 128 quant bytes at off (rows A and B).
+// Q8PAIRPART is Q4PAIRPART for Q8_0's 128 quant bytes at off, into Z20/Z21
+// (row A) and Z10/Z11 (row B).
 #define Q8PAIRPART(off, a0, a1) \
 	VMOVDQU64 off(SI), Z1 \
 	VMOVDQU64 off+64(SI), Z2 \
