@@ -9,8 +9,11 @@
 
 // Unpack part m of a Q4_0 super group (64 bytes at off(SI)) into the low
 // nibbles lo (vector 2m) and high nibbles hi (vector 2m+1). Z13 = 0x0f bytes.
-#define Q4UNPACK(off, lo, hi) \
-	VMOVDQU64 off(SI), lo \
+#define Q4UNPACK(off, lo, hi) Q4UNPACKAT(off(SI), lo, hi)
+
+// Q4UNPACKAT is Q4UNPACK for the 64 bytes at mem.
+#define Q4UNPACKAT(mem, lo, hi) \
+	VMOVDQU64 mem, lo \
 	VPSRLW $4, lo, hi \
 	VPANDD Z13, lo, lo \
 	VPANDD Z13, hi, hi
@@ -34,11 +37,15 @@
 
 // Finish one token's super group: Z20/Z21 hold the two halves of the integer
 // block sums, Z9 the 16 weight scales; acc += sums · scales · d.
-#define X16FINISH(dmem, acc) \
-	VPADDD Z21, Z20, Z20 \
-	VCVTDQ2PS Z20, Z20 \
-	VMULPS dmem, Z9, Z22 \
-	VFMADD231PS Z22, Z20, acc
+#define X16FINISH(dmem, acc) X16FIN(Z20, Z21, dmem, Z9, Z22, acc)
+
+// X16FIN is X16FINISH for sums in lo/hi, activation scales d, weight scales
+// sc and scratch tmp.
+#define X16FIN(lo, hi, d, sc, tmp, acc) \
+	VPADDD hi, lo, lo \
+	VCVTDQ2PS lo, lo \
+	VMULPS d, sc, tmp \
+	VFMADD231PS tmp, lo, acc
 
 // One token of a super group against the eight unpacked weight vectors
 // Z1..Z8, activations at base (quants), cbase (corrections), dbase (scales).
@@ -203,16 +210,10 @@ pair_done: \
 // row A's sums sa0/sa1 and row B's sb0/sb1. Z13 = 0x0f bytes; Z1..Z4 are
 // clobbered.
 #define Q4PAIRPART(off, a0, a1, sa0, sa1, sb0, sb1) \
-	VMOVDQU64 off(SI), Z1 \
-	VPSRLW $4, Z1, Z2 \
-	VPANDD Z13, Z1, Z1 \
-	VPANDD Z13, Z2, Z2 \
+	Q4UNPACKAT(off(SI), Z1, Z2) \
 	VPDPBUSD a0, Z1, sa0 \
 	VPDPBUSD a1, Z2, sa1 \
-	VMOVDQU64 off(R10), Z3 \
-	VPSRLW $4, Z3, Z4 \
-	VPANDD Z13, Z3, Z3 \
-	VPANDD Z13, Z4, Z4 \
+	Q4UNPACKAT(off(R10), Z3, Z4) \
 	VPDPBUSD a0, Z3, sb0 \
 	VPDPBUSD a1, Z4, sb1
 
@@ -251,14 +252,8 @@ pair_done: \
 // Z14 clobbered).
 #define X16PAIRFINISH \
 	VMOVUPS (R9), Z15 \
-	VPADDD Z21, Z20, Z20 \
-	VCVTDQ2PS Z20, Z20 \
-	VMULPS Z15, Z9, Z22 \
-	VFMADD231PS Z22, Z20, Z0 \
-	VPADDD Z11, Z10, Z10 \
-	VCVTDQ2PS Z10, Z10 \
-	VMULPS Z15, Z12, Z14 \
-	VFMADD231PS Z14, Z10, Z31
+	X16FIN(Z20, Z21, Z15, Z9, Z22, Z0) \
+	X16FIN(Z10, Z11, Z15, Z12, Z14, Z31)
 
 #define Q4PAIR \
 	PAIRACT \
