@@ -33,6 +33,13 @@ type Result struct {
 	Tokens       int
 	Seconds      []float64
 	Mean, StdDev float64 // tokens/s
+	// AroundGBs is, for a tg test with Options.Bandwidth, the read
+	// bandwidth measured around its runs (a probe before and after each
+	// run, averaged per run, then over the runs): what the machine offered
+	// while the test ran, on a host whose bandwidth varies over time.
+	// StreamGBs is the weight bytes the test read per second
+	// (Mean × Report.DecodeBytes). 0 when not measured.
+	AroundGBs, StreamGBs float64
 }
 
 // Report is a whole run.
@@ -100,6 +107,13 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		}
 		return time.Since(start).Seconds(), nil
 	}
+	if opt.BandwidthMB <= 0 {
+		opt.BandwidthMB = 1024
+	}
+	var probe *kernels.BandwidthProbe
+	if opt.Bandwidth && opt.Gen > 0 {
+		probe = kernels.NewBandwidthProbe(pool, min(opt.BandwidthMB, aroundMB)<<20)
+	}
 	for _, t := range []struct {
 		name string
 		n    int
@@ -113,6 +127,11 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		}
 		r := Result{Test: t.name, Tokens: t.n}
 		var rates []float64
+		around := probe != nil && t.name[:2] == "tg"
+		last := 0.0
+		if around {
+			last = probe.Measure(aroundPasses, 0)
+		}
 		for i := 0; i < opt.Reps; i++ {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -123,15 +142,20 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 			}
 			r.Seconds = append(r.Seconds, s)
 			rates = append(rates, float64(t.n)/s)
+			if around {
+				next := probe.Measure(aroundPasses, 0)
+				r.AroundGBs += (last + next) / 2 / float64(opt.Reps)
+				last = next
+			}
 		}
 		r.Mean, r.StdDev = meanStd(rates)
+		if around {
+			r.StreamGBs = r.Mean * float64(rep.DecodeBytes) / 1e9
+		}
 		rep.Results = append(rep.Results, r)
 	}
 	if opt.Bandwidth {
 		size := opt.BandwidthMB << 20
-		if size <= 0 {
-			size = 1 << 30
-		}
 		best := 0.0
 		for i := 0; i < 3; i++ {
 			best = math.Max(best, kernels.MeasureReadBandwidth(pool.Threads(), size))
@@ -141,6 +165,13 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// The probes around each tg run read aroundMB MiB (at most) aroundPasses
+// times and keep the fastest pass: some 15 ms at 70 GB/s.
+const (
+	aroundMB     = 256
+	aroundPasses = 4
+)
 
 func meanStd(x []float64) (float64, float64) {
 	var s float64
@@ -173,6 +204,10 @@ func (r *Report) Print(w io.Writer) {
 		for _, res := range r.Results {
 			if len(res.Test) > 2 && res.Test[:2] == "tg" {
 				fmt.Fprintf(w, "%s reaches %.0f%% of the roofline\n", res.Test, 100*res.Mean/r.RooflineTGtps)
+				if res.AroundGBs > 0 {
+					fmt.Fprintf(w, "%s streams %.1f GB/s of weights: %.0f%% of the %.1f GB/s this machine read around its runs\n",
+						res.Test, res.StreamGBs, 100*res.StreamGBs/res.AroundGBs, res.AroundGBs)
+				}
 			}
 		}
 	}

@@ -28,12 +28,16 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: %+v", r.Test, r)
 		}
 	}
+	// Only generation is measured against the bandwidth around its runs.
+	if pp, tg := rep.Results[0], rep.Results[1]; pp.AroundGBs != 0 || !(tg.AroundGBs > 0) || !(tg.StreamGBs > 0) {
+		t.Errorf("bandwidth around runs: pp %+v, tg %+v", pp, tg)
+	}
 	if rep.Type != "F32" || rep.WeightBytes <= 0 || rep.Params <= 0 || !(rep.BandwidthGBs > 0) || !(rep.RooflineTGtps > 0) {
 		t.Errorf("report %+v", rep)
 	}
 	var b bytes.Buffer
 	rep.Print(&b)
-	for _, want := range []string{"pp16", "tg8", "F32", "roofline"} {
+	for _, want := range []string{"pp16", "tg8", "F32", "roofline", "around its runs"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}

@@ -19,32 +19,59 @@ import (
 func MeasureReadBandwidth(threads int, size int) float64 {
 	p := NewPool(threads)
 	defer p.Close()
-	per := max(size/p.threads/4096, 1) * 4096
-	buf := make([]byte, per*p.threads)
-	for i := 0; i < len(buf); i += 4096 {
-		buf[i] = byte(i >> 12) // touch every page so it is really mapped
+	return NewBandwidthProbe(p, size).Measure(20, 500*time.Millisecond)
+}
+
+// A BandwidthProbe measures read bandwidth as MeasureReadBandwidth does, on
+// a pool and a buffer it keeps, so that it can measure again and again
+// between other work (for instance around each run of a benchmark, where
+// the bandwidth a shared machine offers changes from minute to minute)
+// without allocating or faulting in pages each time.
+type BandwidthProbe struct {
+	p    *Pool
+	buf  []byte
+	per  int
+	sums []uint64
+	one  func(i, thread int)
+	two  func(i, thread int)
+}
+
+// NewBandwidthProbe allocates and maps a buffer of about size bytes (see
+// MeasureReadBandwidth) to read with p's threads.
+func NewBandwidthProbe(p *Pool, size int) *BandwidthProbe {
+	b := &BandwidthProbe{p: p, per: max(size/p.threads/4096, 1) * 4096, sums: make([]uint64, p.threads)}
+	b.buf = make([]byte, b.per*p.threads)
+	for i := 0; i < len(b.buf); i += 4096 {
+		b.buf[i] = byte(i >> 12) // touch every page so it is really mapped
 	}
-	sums := make([]uint64, p.threads)
-	one := func(i, thread int) { sums[thread] ^= readSum(buf[i*per : (i+1)*per]) }
-	two := func(i, thread int) {
+	b.one = func(i, thread int) { b.sums[thread] ^= readSum(b.buf[i*b.per : (i+1)*b.per]) }
+	b.two = func(i, thread int) {
+		per := b.per
 		h := per / 2 &^ 255
-		sums[thread] ^= readSum2(buf[i*per:i*per+h], buf[i*per+h:i*per+2*h]) ^ readSum(buf[i*per+2*h:(i+1)*per])
+		b.sums[thread] ^= readSum2(b.buf[i*per:i*per+h], b.buf[i*per+h:i*per+2*h]) ^ readSum(b.buf[i*per+2*h:(i+1)*per])
 	}
-	p.Run(p.threads, one) // warm-up: page faults, worker wake-up
+	p.Run(p.threads, b.one) // warm-up: page faults, worker wake-up
+	return b
+}
+
+// Measure reads the buffer at least min(passes, 4) times and at most
+// passes times, stopping once the passes have taken minTime, alternating
+// one stream and two per thread, and returns the fastest pass in GB/s.
+func (b *BandwidthProbe) Measure(passes int, minTime time.Duration) float64 {
 	best := time.Duration(1<<63 - 1)
 	var spent time.Duration
-	for k := 0; k < 20 && (k < 4 || spent < 500*time.Millisecond); k++ {
-		pass := one
+	for k := 0; k < passes && (k < 4 || spent < minTime); k++ {
+		pass := b.one
 		if k%2 == 1 {
-			pass = two
+			pass = b.two
 		}
 		t0 := time.Now()
-		p.Run(p.threads, pass)
+		b.p.Run(b.p.threads, pass)
 		d := time.Since(t0)
 		spent += d
 		best = min(best, d)
 	}
-	return float64(len(buf)) / best.Seconds() / 1e9
+	return float64(len(b.buf)) / best.Seconds() / 1e9
 }
 
 func readSumGo(b []byte) uint64 {

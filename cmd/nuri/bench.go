@@ -24,7 +24,9 @@ of -n tokens one at a time (tgN) on random tokens, -r times each after a warm-up
 and prints tokens/s as mean ± standard deviation with the model's size, weight
 type, backend and thread count. It then measures this machine's memory read
 bandwidth and prints the decode roofline (bandwidth ÷ weight bytes), the speed
-no CPU engine can beat for this model.
+no CPU engine can beat for this model. Where the bandwidth a machine offers
+varies over time (shared cloud hosts), compare generation with the second
+figure too: the bandwidth measured just before and after each tgN run.
 
 MODEL is a GGUF file or a Hugging Face folder; 'nuri testmodel' writes
 random-weight models of real shapes for this purpose. --no-mmap copies the
