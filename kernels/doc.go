@@ -27,7 +27,13 @@
 //     kquant_amd64.s, kquant2_amd64.s). x16 Q4_K, Q5_K and Q6_K weights take the
 //     same Q8_K quants, rearranged into the x16 order with each sub-block's
 //     sums, so these types share one activation pass.
-//   - F32, F16, BF16: float32 activations, float32 fused multiply-add.
+//   - F32, F16: float32 activations, float32 fused multiply-add.
+//   - BF16: activations rounded to bfloat16 (GGML's vec-dot type for BF16),
+//     multiplied by VDPBF16PS where the CPU has AVX512_BF16 (decode rows and
+//     a four-row × four-token prefill tile: 32 multiply-adds an
+//     instruction, 1.6–1.75× the GFLOP/s of widening to float32 on an
+//     8192×2048 weight and 128 tokens), elsewhere as float32 on the rounded
+//     values, so all levels compute the same products.
 //   - Q8_K and any type without a dot product above: each row dequantized
 //     exactly (tensor.Dequantize) and dotted in float32.
 //

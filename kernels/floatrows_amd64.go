@@ -17,3 +17,28 @@ func floatRows(t tensor.DType, w []byte, rowBytes int, x []float32, out []float3
 	f16RowsAVX512(&w[0], rowBytes, len(out), &x[0], n, &out[0])
 	return true
 }
+
+//go:noescape
+func bf16RowsBF16AVX512(w *byte, rowBytes, nrows int, x *uint16, n int, out *float32)
+
+// bf16Rows computes out[r] = row r · x for the len(out) consecutive BF16
+// rows at w (rowBytes apart) against activations already rounded to
+// bfloat16, given both as bits (xb) and as float32 (xr), by VDPBF16PS where
+// the level has it; it reports whether it did. Columns past the last
+// multiple of 32 are added in Go.
+func bf16Rows(w []byte, rowBytes int, xb []uint16, xr []float32, out []float32) bool {
+	cols := len(xr)
+	n := cols &^ 31
+	if !bf16Dot() || n == 0 || len(out) == 0 {
+		return false
+	}
+	_ = w[(len(out)-1)*rowBytes+2*cols-1]
+	_ = xb[cols-1]
+	bf16RowsBF16AVX512(&w[0], rowBytes, len(out), &xb[0], n, &out[0])
+	if n < cols {
+		for r := range out {
+			out[r] += dotBF16Go(w[r*rowBytes+2*n:r*rowBytes+2*cols], xr[n:])
+		}
+	}
+	return true
+}

@@ -46,3 +46,29 @@ func floatTile4x4(t tensor.DType, w []byte, rowBytes int, x []float32, cols int,
 	}
 	return true
 }
+
+//go:noescape
+func bf16Tile4x4BF16AVX512(w *byte, wStride int, x *uint16, xStride int, n int, out *float32, oStride int)
+
+// bf16Tile4x4 is floatTile4x4 for BF16 weights against four tokens of
+// activations rounded to bfloat16 (bits in xb, float32 in xr, cols values
+// a token), by VDPBF16PS where the level has it; it reports whether it did.
+func bf16Tile4x4(w []byte, rowBytes int, xb []uint16, xr []float32, cols int, out []float32, ostride int) bool {
+	n := cols &^ 31
+	if !bf16Dot() || n == 0 {
+		return false
+	}
+	_ = w[4*rowBytes-1]
+	_ = xb[4*cols-1]
+	_ = xr[4*cols-1]
+	_ = out[3*ostride+3]
+	bf16Tile4x4BF16AVX512(&w[0], rowBytes, &xb[0], 2*cols, n, &out[0], 4*ostride)
+	if n < cols {
+		for tok := range 4 {
+			for r := range 4 {
+				out[tok*ostride+r] += dotBF16Go(w[r*rowBytes+2*n:r*rowBytes+2*cols], xr[tok*cols+n:(tok+1)*cols])
+			}
+		}
+	}
+	return true
+}

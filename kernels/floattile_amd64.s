@@ -136,6 +136,48 @@ bf16t_done:
 	VZEROUPPER
 	RET
 
+// func bf16Tile4x4BF16AVX512(w *byte, wStride int, x *uint16, xStride int, n int, out *float32, oStride int)
+// Four BF16 weight rows times four tokens of bfloat16 activations over n
+// columns (a multiple of 32) by VDPBF16PS, each instruction 32
+// multiply-adds: Z0..Z3 hold 32 values of each row, Z4..Z7 of each token.
+TEXT ·bf16Tile4x4BF16AVX512(SB), NOSPLIT, $0-56
+	TILEPROLOG
+	TESTQ CX, CX
+	JZ bf16b_done
+bf16b_loop:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 (SI)(R8*1), Z1
+	VMOVDQU64 (SI)(R8*2), Z2
+	VMOVDQU64 (SI)(R10*1), Z3
+	VMOVDQU64 (DI), Z4
+	VMOVDQU64 (DI)(R9*1), Z5
+	VMOVDQU64 (DI)(R9*2), Z6
+	VMOVDQU64 (DI)(R11*1), Z7
+	DPBF16(4, 0, 8)
+	DPBF16(5, 0, 9)
+	DPBF16(6, 0, 10)
+	DPBF16(7, 0, 11)
+	DPBF16(4, 1, 12)
+	DPBF16(5, 1, 13)
+	DPBF16(6, 1, 14)
+	DPBF16(7, 1, 15)
+	DPBF16(4, 2, 16)
+	DPBF16(5, 2, 17)
+	DPBF16(6, 2, 18)
+	DPBF16(7, 2, 19)
+	DPBF16(4, 3, 20)
+	DPBF16(5, 3, 21)
+	DPBF16(6, 3, 22)
+	DPBF16(7, 3, 23)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $32, CX
+	JNZ bf16b_loop
+bf16b_done:
+	TILESTORE
+	VZEROUPPER
+	RET
+
 // func f32Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int)
 // As f16Tile4x4AVX512 for F32 rows.
 TEXT ·f32Tile4x4AVX512(SB), NOSPLIT, $0-56

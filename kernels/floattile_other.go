@@ -11,3 +11,9 @@ func floatTile4x4(t tensor.DType, w []byte, rowBytes int, x []float32, cols int,
 func floatRows(t tensor.DType, w []byte, rowBytes int, x []float32, out []float32) bool {
 	return false
 }
+
+func bf16Rows(w []byte, rowBytes int, xb []uint16, xr []float32, out []float32) bool { return false }
+
+func bf16Tile4x4(w []byte, rowBytes int, xb []uint16, xr []float32, cols int, out []float32, ostride int) bool {
+	return false
+}

@@ -256,3 +256,15 @@ f16d_sum: \
 	VADDPS Z7, Z6, Z6 \
 	VADDPS Z6, Z0, Z0 \
 	HSUM512
+
+// DPBF16(v, r, d) is VDPBF16PS Zr, Zv, Zd (AVX512_BF16), spelled out in
+// bytes for registers only since the Go assembler lacks it: each float32
+// lane of Zd adds the products of the lane's two bfloat16 values in Zv
+// with those in Zr. v, r and d are register numbers (0–31).
+#define DPBF16(v, r, d) \
+	BYTE $0x62; \
+	BYTE $((((d^31)&8)<<4) | (((r^31)&16)<<2) | (((r^31)&8)<<2) | ((d^31)&16) | 2); \
+	BYTE $((((v^31)&15)<<3) | 6); \
+	BYTE $(0x40 | (((v^31)&16)>>1)); \
+	BYTE $0x52; \
+	BYTE $(0xC0 | ((d&7)<<3) | (r&7))

@@ -13,6 +13,8 @@ type scratch struct {
 	act  q8Act       // activations quantized once per call
 	xq   []byte      // activations in GGML's vec-dot type (matmulVecDot)
 	x16  x16Act      // activations for x16 weights
+	bf   []uint16    // activations rounded to bfloat16 for BF16 weights
+	bfx  []float32   // the same values as float32
 }
 
 func (s *scratch) init(threads int) {
@@ -155,8 +157,10 @@ func pathOf(w *tensor.Tensor) (path int, act int) {
 		default:
 			return pathQ8, int(w.Type)<<1 | 1 // interleaved Q4_0 activations
 		}
-	case tensor.F32, tensor.F16, tensor.BF16:
+	case tensor.F32, tensor.F16:
 		return pathFloat, 0
+	case tensor.BF16:
+		return pathFloat, 1 // activations rounded to bfloat16
 	case tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
 		if layoutOf(w.Data) == x16 {
 			return pathX16, int(tensor.Q8_K)
@@ -214,7 +218,7 @@ func matmulParts(p *Pool, x []float32, n, cols int) {
 	for k := range j.nparts {
 		j.parts[k] = mmPart{}
 	}
-	j.nparts, j.x = 0, nil
+	j.nparts, j.x, j.xb = 0, nil, nil
 }
 
 // rowChunk picks how many rows one Run index covers: small enough that every
@@ -285,6 +289,7 @@ type mmJob struct {
 	parts          [MaxGroup]mmPart
 	nparts, chunks int
 	x              []float32
+	xb             []uint16 // BF16 weights: x rounded to bfloat16 (x holds the same values)
 	n, cols        int
 	quantOff       int32
 	quantInterlv   bool
@@ -293,6 +298,7 @@ type mmJob struct {
 	rowsV, quantV  func(i, thread int)
 	rowsX, quantX  func(i, thread int)
 	rowsX2         func(i, thread int)
+	roundB         func(i, thread int)
 	half           int // decode chunk pairs of the x16 path: i with i+half
 	actFn          func(i, thread int)
 	act            Activation // GatedMul's arguments
@@ -316,6 +322,7 @@ func (j *mmJob) chunk(i int) (pt *mmPart, r0, r1 int) {
 func (p *Pool) bind() {
 	p.job.rowsQ = p.rowsQ8
 	p.job.rowsF = p.rowsFloat
+	p.job.roundB = p.roundBF16
 	p.job.rowsG = p.rowsGeneric
 	p.job.quantTk = p.quantToken
 	p.job.rowsV = p.rowsVecDot
@@ -431,9 +438,27 @@ func (p *Pool) rowsVecDot(i, _ int) {
 	}
 }
 
-// matmulFloat handles F32, F16 and BF16 weights with float32 activations.
+// matmulFloat handles F32, F16 and BF16 weights with float32 activations,
+// rounded to bfloat16 for BF16 weights: GGML multiplies BF16 weights with
+// BF16 activations (its vec-dot type for BF16), and so does Nuri, by
+// VDPBF16PS on AVX512_BF16 and in float32 on the rounded values elsewhere,
+// so that every level and architecture computes the same products.
 func matmulFloat(p *Pool) {
 	j := &p.job
+	if j.parts[0].w.Type == tensor.BF16 {
+		m := j.n * j.cols
+		s := &p.scratch
+		if cap(s.bf) < m {
+			s.bf, s.bfx = make([]uint16, m), make([]float32, m)
+		}
+		j.xb = s.bf[:m]
+		if j.n == 1 {
+			p.roundBF16(0, 0)
+		} else {
+			p.run(j.n, j.roundB)
+		}
+		j.x = s.bfx[:m]
+	}
 	for k := range j.nparts {
 		pt := &j.parts[k]
 		switch pt.w.Type {
@@ -448,9 +473,25 @@ func matmulFloat(p *Pool) {
 	p.run(j.chunks, j.rowsF)
 }
 
+// roundBF16 rounds token i of the job's activations to bfloat16 (as GGML
+// does, to nearest even) into j.xb and, widened back, the scratch floats.
+func (p *Pool) roundBF16(i, _ int) {
+	j := &p.job
+	x, xb := j.x[i*j.cols:(i+1)*j.cols], j.xb[i*j.cols:(i+1)*j.cols]
+	xr := p.scratch.bfx[i*j.cols : (i+1)*j.cols]
+	for k, v := range x {
+		b := tensor.F32ToBF16(v)
+		xb[k], xr[k] = b, tensor.BF16ToF32(b)
+	}
+}
+
 func (p *Pool) rowsFloat(i, _ int) {
 	j := &p.job
 	pt, r0, r1 := j.chunk(i)
+	if j.xb != nil && bf16Dot() {
+		p.bf16Range(pt, r0, r1)
+		return
+	}
 	if j.n == 1 && floatRows(pt.w.Type, pt.w.Data[r0*pt.rowBytes:r1*pt.rowBytes], pt.rowBytes, j.x[:j.cols], pt.out[r0:r1]) {
 		return // decode: the whole chunk in one streaming call
 	}
@@ -477,6 +518,41 @@ func (p *Pool) rowsFloat(i, _ int) {
 				}
 				for b := b0; b < bt; b++ {
 					pt.out[b*pt.rows+r] = pt.dotF(row, j.x[b*j.cols:(b+1)*j.cols])
+				}
+			}
+		}
+	}
+}
+
+// bf16Range multiplies rows [r0, r1) of a BF16 part with the job's tokens
+// (rounded to bfloat16) by VDPBF16PS: the whole range in one call for one
+// token, tiles of four rows × four tokens otherwise, and one row at a time
+// for what is left.
+func (p *Pool) bf16Range(pt *mmPart, r0, r1 int) {
+	j := &p.job
+	rb, c := pt.rowBytes, j.cols
+	if j.n == 1 && bf16Rows(pt.w.Data[r0*rb:r1*rb], rb, j.xb[:c], j.x[:c], pt.out[r0:r1]) {
+		return // decode: the whole chunk in one streaming call
+	}
+	for ; r0 < r1; r0 += tileRows {
+		rt := min(r0+tileRows, r1)
+		for b0 := 0; b0 < j.n; b0 += 4 {
+			bt := min(b0+4, j.n)
+			r := r0
+			if bt-b0 == 4 {
+				for ; r+4 <= rt; r += 4 {
+					if !bf16Tile4x4(pt.w.Data[r*rb:(r+4)*rb], rb, j.xb[b0*c:bt*c], j.x[b0*c:bt*c], c, pt.out[b0*pt.rows+r:], pt.rows) {
+						break
+					}
+				}
+			}
+			for ; r < rt; r++ {
+				row := pt.w.Data[r*rb : (r+1)*rb]
+				for b := b0; b < bt; b++ {
+					o := pt.out[b*pt.rows+r : b*pt.rows+r+1]
+					if !bf16Rows(row, rb, j.xb[b*c:(b+1)*c], j.x[b*c:(b+1)*c], o) {
+						o[0] = pt.dotF(row, j.x[b*c:(b+1)*c])
+					}
 				}
 			}
 		}

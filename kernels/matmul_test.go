@@ -71,8 +71,10 @@ func randomVec(rng *rand.Rand, n int) []float32 {
 
 // refMatMul is the reference: for weights GGML multiplies with quantized
 // activations it is tensor.DotQ8Ref on activations tensor.Quantize'd to
-// tensor.VecDotType; otherwise tensor.DotF32 (exact dequantization, float64 sums).
-// It also returns, per output, the sum of |w|·|x| that bounds rounding error.
+// tensor.VecDotType; otherwise tensor.DotF32 (exact dequantization, float64
+// sums), on activations rounded to bfloat16 for BF16 weights (GGML's
+// vec-dot type for BF16). It also returns, per output, the sum of |w|·|x|
+// that bounds rounding error.
 func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 	rows, cols := w.Rows(), w.Cols()
 	want = make([]float64, n*rows)
@@ -80,6 +82,9 @@ func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 	row := make([]float32, cols)
 	for b := 0; b < n; b++ {
 		xb := x[b*cols : (b+1)*cols]
+		if w.Type == tensor.BF16 {
+			xb = roundBF16s(xb)
+		}
 		var xq []byte
 		if vdt := tensor.VecDotType(w.Type); w.Type.Quantized() && w.Type != tensor.Q8_K {
 			nbytes, _ := tensor.RowBytes(vdt, cols)
@@ -103,6 +108,15 @@ func refMatMul(w *tensor.Tensor, x []float32, n int) (want, mag []float64) {
 		}
 	}
 	return want, mag
+}
+
+// roundBF16s returns x rounded to bfloat16 precision.
+func roundBF16s(x []float32) []float32 {
+	r := make([]float32, len(x))
+	for i, v := range x {
+		r[i] = tensor.BF16ToF32(tensor.F32ToBF16(v))
+	}
+	return r
 }
 
 // checkClose requires |got-want| <= tol·mag element-wise.
