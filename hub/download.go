@@ -13,12 +13,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -120,16 +118,25 @@ func (c *Client) downloadFile(ctx context.Context, d download) error {
 	}
 	part := d.Dest + incompleteSuffix
 	state := part + partsSuffix
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPartial(part)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", part, err)
 	}
-	defer f.Close()
+	closed := false
+	closeFile := func() {
+		if !closed {
+			closed = true
+			unlockFile(f)
+			f.Close()
+		}
+	}
+	defer closeFile()
 	if err := lockFile(ctx, f); err != nil {
 		return err
 	}
 	if present(d) {
 		// Another process finished it while we waited for the lock.
+		closeFile()
 		if fi, err := os.Stat(part); err == nil && fi.Size() == 0 {
 			os.Remove(part)
 		}
@@ -183,18 +190,15 @@ func (c *Client) downloadFile(ctx context.Context, d download) error {
 		return fmt.Errorf("saving %s: %w", part, err)
 	}
 	if err := verify(d, f, sum); err != nil {
-		f.Close()
+		closeFile()
 		os.Remove(part)
 		os.Remove(state)
 		return err
 	}
 	os.Remove(state)
-	if runtime.GOOS == "windows" {
-		// Windows does not rename open files; elsewhere the file stays open,
-		// and locked, until it has its final name.
-		f.Close()
-	}
-	if err := os.Rename(part, d.Dest); err != nil {
+	// The file stays open, and locked, until it has its final name (on
+	// Windows too: openPartial shares it for renaming).
+	if err := rename(part, d.Dest); err != nil {
 		return fmt.Errorf("moving %s into place: %w", d.Label, err)
 	}
 	syncDir(dir)
@@ -210,7 +214,7 @@ func (c *Client) explain(ctx context.Context, d download, written int64, err err
 		total = strconv.FormatInt(d.Size, 10)
 	}
 	switch {
-	case errors.Is(err, syscall.ENOSPC):
+	case diskFull(err):
 		return fmt.Errorf("disk full while downloading %s: %d of %s bytes written; free space and run the same command to resume: %w",
 			d.Label, written, total, err)
 	case ctx.Err() != nil:
@@ -831,7 +835,7 @@ func writeFileAtomic(path string, b []byte) error {
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return rename(tmp.Name(), path)
 }
 
 func syncDir(dir string) {

@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// openPartial opens (creating it if needed) the partial file of a download.
+func openPartial(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
 // lockFile takes an exclusive advisory lock on f, waiting (until ctx ends)
 // while another process holds it.
 func lockFile(ctx context.Context, f *os.File) error {
@@ -29,6 +34,16 @@ func lockFile(ctx context.Context, f *os.File) error {
 		}
 	}
 }
+
+// unlockFile does nothing: the lock goes with the file's last close, which
+// on these systems can wait until the file has been renamed into place.
+func unlockFile(f *os.File) {}
+
+// rename moves a file into place.
+func rename(from, to string) error { return os.Rename(from, to) }
+
+// diskFull reports whether err says that the disk is full.
+func diskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }
 
 // freeSpace returns the bytes available to this user in the file system
 // holding dir, or -1 when unknown.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -303,6 +304,13 @@ func (c *Client) pullHF(ctx context.Context, ref Ref) (Model, error) {
 		sort.SliceStable(metas, func(i, j int) bool { return metas[i].Size < metas[j].Size })
 	}
 	for _, m := range metas {
+		entry := filepath.Join(repoDir, "snapshots", info.SHA, filepath.FromSlash(m.File))
+		if fi, err := os.Lstat(entry); err == nil && fi.Mode().IsRegular() && (m.Size < 0 || fi.Size() == m.Size) {
+			// A whole file (not a link) is already in the snapshot, which
+			// other tools make without a blob where links are not possible.
+			c.emit(Progress{Name: m.File, Done: fi.Size(), Total: fi.Size(), Resumed: fi.Size(), Finished: true})
+			continue
+		}
 		d := download{
 			URL:   m.URL,
 			Dest:  filepath.Join(repoDir, "blobs", m.Etag),
@@ -335,29 +343,197 @@ func (c *Client) pullHF(ctx context.Context, ref Ref) (Model, error) {
 	return hfModel(name, snap, info.SHA, format, want, "")
 }
 
-// linkSnapshot points snapshots/COMMIT/FILE at blobs/ETAG with a relative
-// symbolic link, as the Hugging Face cache does.
+// linkSnapshot puts blobs/ETAG at snapshots/COMMIT/FILE: a relative
+// symbolic link, as the Hugging Face cache has it, or, where symbolic links
+// cannot be made (Windows without Developer Mode, some file systems), a hard
+// link to the blob, or else a copy of it.
 func linkSnapshot(repoDir, commit, file, etag string) error {
 	link := filepath.Join(repoDir, "snapshots", commit, filepath.FromSlash(file))
 	if !within(repoDir, link) {
 		return fmt.Errorf("snapshot link for %q escapes %s", file, repoDir)
 	}
-	target := strings.Repeat("../", strings.Count(file, "/")+2) + "blobs/" + etag
-	if cur, err := os.Readlink(link); err == nil && cur == target {
-		return nil
+	blob := filepath.Join(repoDir, "blobs", etag)
+	target := filepath.FromSlash(strings.Repeat("../", strings.Count(file, "/")+2) + "blobs/" + etag)
+	if fi, err := os.Lstat(link); err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if cur, err := os.Readlink(link); err == nil && cur == target {
+				return nil
+			}
+		} else if bfi, err := os.Stat(blob); err == nil && sameBlob(fi, bfi) {
+			return nil
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		return fmt.Errorf("creating snapshot folder for %s: %w", file, err)
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", link, os.Getpid(), time.Now().UnixNano())
-	if err := os.Symlink(target, tmp); err != nil {
+	if err := placeBlob(target, blob, tmp); err != nil {
 		return fmt.Errorf("linking %s into the snapshot: %w", file, err)
 	}
-	if err := os.Rename(tmp, link); err != nil {
+	if err := rename(tmp, link); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("linking %s into the snapshot: %w", file, err)
 	}
 	return nil
+}
+
+// symlink and hardLink make links; tests replace them to take the
+// fallbacks of placeBlob.
+var (
+	symlink  = os.Symlink
+	hardLink = os.Link
+)
+
+// placeBlob makes at tmp a symbolic link to target (relative to tmp's
+// folder), or else a hard link to blob, or else a copy of blob carrying its
+// modification time, so that sameBlob can tell the copy from other files.
+func placeBlob(target, blob, tmp string) error {
+	err := symlink(target, tmp)
+	if err == nil {
+		if _, lerr := os.Lstat(tmp); lerr == nil {
+			return nil
+		}
+		// Some systems report success and make nothing.
+		err = fmt.Errorf("symbolic link %s was not created", tmp)
+	}
+	lerr := hardLink(blob, tmp)
+	if lerr == nil {
+		return nil
+	}
+	if cerr := copyBlob(blob, tmp); cerr != nil {
+		return fmt.Errorf("%w (no symbolic link: %v; no hard link: %v)", cerr, err, lerr)
+	}
+	return nil
+}
+
+// copyBlob copies blob to dst, a new file, with blob's modification time.
+func copyBlob(blob, dst string) (err error) {
+	in, err := os.Open(blob)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			out.Close()
+			os.Remove(dst)
+		}
+	}()
+	if _, err = io.Copy(out, in); err != nil {
+		return fmt.Errorf("copying %s: %w", blob, err)
+	}
+	if err = out.Sync(); err != nil {
+		return fmt.Errorf("copying %s: %w", blob, err)
+	}
+	if err = out.Close(); err != nil {
+		return fmt.Errorf("copying %s: %w", blob, err)
+	}
+	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
+}
+
+// sameBlob reports whether the regular file fi is the blob bfi: a hard link
+// to it, or a copy made by copyBlob (same size and modification time).
+func sameBlob(fi, bfi fs.FileInfo) bool {
+	if !fi.Mode().IsRegular() || !bfi.Mode().IsRegular() {
+		return false
+	}
+	return os.SameFile(fi, bfi) || (fi.Size() == bfi.Size() && fi.ModTime().Equal(bfi.ModTime()))
+}
+
+// blobIndex is the content of a repository's blobs folder, read when
+// first needed.
+type blobIndex struct {
+	repoDir string
+	blobs   map[string]fs.FileInfo
+}
+
+func (idx *blobIndex) load() {
+	if idx.blobs != nil {
+		return
+	}
+	idx.blobs = map[string]fs.FileInfo{}
+	entries, _ := os.ReadDir(filepath.Join(idx.repoDir, "blobs"))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), incompleteSuffix) || strings.HasSuffix(e.Name(), partsSuffix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			idx.blobs[e.Name()] = fi
+		}
+	}
+}
+
+// blobOf returns the name of the blob that the snapshot entry p stands
+// for, or "" when it is none: the target of a symbolic link, or the blob
+// that a regular file is a hard link to or a copy of.
+func (idx *blobIndex) blobOf(p string) string {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return ""
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		t, err := os.Readlink(p)
+		if err != nil {
+			return ""
+		}
+		return filepath.Base(t)
+	}
+	idx.load()
+	var alike []string
+	for name, bfi := range idx.blobs {
+		if os.SameFile(fi, bfi) {
+			return name
+		}
+		if sameBlob(fi, bfi) {
+			alike = append(alike, name)
+		}
+	}
+	if len(alike) == 1 {
+		return alike[0]
+	}
+	// Copies of blobs of one size made within the file system's time
+	// resolution: compare contents.
+	for _, name := range alike {
+		if sameContent(p, filepath.Join(idx.repoDir, "blobs", name)) {
+			return name
+		}
+	}
+	return ""
+}
+
+func endOf(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
+
+// sameContent reports whether two files hold the same bytes.
+func sameContent(a, b string) bool {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, ea := io.ReadFull(fa, ba)
+		nb, eb := io.ReadFull(fb, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false
+		}
+		if ea != nil || eb != nil {
+			return endOf(ea) && endOf(eb)
+		}
+	}
 }
 
 // hfModel describes files in a snapshot folder.
@@ -377,8 +553,9 @@ func hfModel(name Ref, snap, commit, format string, files []string, quant string
 	}
 	if format == FormatGGUF {
 		m.Path = m.Files[0]
-		if t, err := os.Readlink(m.Path); err == nil && hex64.MatchString(path.Base(t)) {
-			m.Digest = "sha256:" + path.Base(t)
+		idx := blobIndex{repoDir: filepath.Dir(filepath.Dir(snap))}
+		if b := idx.blobOf(m.Path); hex64.MatchString(b) {
+			m.Digest = "sha256:" + b
 		}
 	} else {
 		m.Path = snap
@@ -585,30 +762,30 @@ func (c *Client) removeHF(ref Ref) error {
 		}
 		rels[i] = rel
 	}
-	// Drop the links in every snapshot, remembering their blobs.
+	// Drop the links (or hard links, or copies) in every snapshot,
+	// remembering their blobs.
+	idx := blobIndex{repoDir: repoDir}
 	blobs := map[string]bool{}
 	snaps, _ := os.ReadDir(filepath.Join(repoDir, "snapshots"))
 	for _, s := range snaps {
 		for _, rel := range rels {
 			link := filepath.Join(repoDir, "snapshots", s.Name(), rel)
-			if t, err := os.Readlink(link); err == nil {
-				blobs[filepath.Base(t)] = true
+			if b := idx.blobOf(link); b != "" {
+				blobs[b] = true
 			}
 			if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("removing %s: %w", link, err)
 			}
 		}
 	}
-	// Keep blobs that other links still use.
+	// Keep blobs that other entries still use.
 	remaining := 0
 	filepath.WalkDir(filepath.Join(repoDir, "snapshots"), func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return nil
 		}
 		remaining++
-		if t, err := os.Readlink(p); err == nil {
-			delete(blobs, filepath.Base(t))
-		}
+		delete(blobs, idx.blobOf(p))
 		return nil
 	})
 	if remaining == 0 {

@@ -44,7 +44,83 @@ func hfClient(t *testing.T, hub *fakeHub) *Client {
 	return c
 }
 
+// linkModes are the ways a snapshot entry can be made: where symbolic links
+// are refused (Windows without Developer Mode), a hard link to the blob, and
+// where that fails too, a copy.
+var linkModes = []struct {
+	name          string
+	symlink, hard bool
+}{
+	{"symlink", true, true},
+	{"hard link", false, true},
+	{"copy", false, false},
+}
+
+// useLinkMode makes placeBlob fail the ways mode says, until the test ends.
+func useLinkMode(t *testing.T, name string, canSymlink, canHardLink bool) {
+	t.Helper()
+	if canSymlink {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "link")
+		if err := os.Symlink("target", p); err != nil {
+			t.Skipf("symbolic links cannot be made here: %v", err)
+		}
+		if _, err := os.Lstat(p); err != nil {
+			t.Skip("symbolic links cannot be made here: creating one reports success and makes nothing")
+		}
+	}
+	oldSym, oldHard := symlink, hardLink
+	t.Cleanup(func() { symlink, hardLink = oldSym, oldHard })
+	if !canSymlink {
+		symlink = func(o, n string) error {
+			return &os.LinkError{Op: "symlink", Old: o, New: n, Err: errors.New("privilege not held (test)")}
+		}
+	}
+	if !canHardLink {
+		hardLink = func(o, n string) error {
+			return &os.LinkError{Op: "link", Old: o, New: n, Err: errors.New("not supported (test)")}
+		}
+	}
+}
+
+// checkEntry checks that the snapshot entry p stands for the blob with the
+// way of linkModes[mode]: target is the expected symbolic link.
+func checkEntry(t *testing.T, mode int, p, blob, target string) {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bfi, err := os.Stat(blob)
+	if err != nil {
+		t.Fatalf("blob: %v", err)
+	}
+	switch linkModes[mode].name {
+	case "symlink":
+		if got, err := os.Readlink(p); err != nil || got != filepath.FromSlash(target) {
+			t.Errorf("link %s -> %q (%v), want %q", p, got, err, target)
+		}
+	case "hard link":
+		if !fi.Mode().IsRegular() || !os.SameFile(fi, bfi) {
+			t.Errorf("%s (%v) is not a hard link to %s", p, fi.Mode(), blob)
+		}
+	case "copy":
+		if !fi.Mode().IsRegular() || os.SameFile(fi, bfi) || !sameBlob(fi, bfi) {
+			t.Errorf("%s (%v) is not a copy of %s", p, fi.Mode(), blob)
+		}
+	}
+}
+
 func TestPullHFGGUF(t *testing.T) {
+	for mode, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			useLinkMode(t, lm.name, lm.symlink, lm.hard)
+			testPullHFGGUF(t, mode)
+		})
+	}
+}
+
+func testPullHFGGUF(t *testing.T, mode int) {
 	hub := newFakeHub(t)
 	files := ggufRepo()
 	repo := hub.addRepo("acme/Tiny-GGUF", files)
@@ -84,11 +160,8 @@ func TestPullHFGGUF(t *testing.T) {
 				t.Errorf("%s: content of %s differs (%v)", tc.name, f, err)
 			}
 			// Standard layout: relative link to blobs/<sha256>.
-			target, err := os.Readlink(want)
 			wantTarget := strings.Repeat("../", strings.Count(f, "/")+2) + "blobs/" + sha256Hex(files[f])
-			if err != nil || target != wantTarget {
-				t.Errorf("%s: link %s -> %q (%v), want %q", tc.name, f, target, err, wantTarget)
-			}
+			checkEntry(t, mode, want, filepath.Join(c.HFCache, "models--acme--Tiny-GGUF", "blobs", sha256Hex(files[f])), wantTarget)
 		}
 		if m.Digest != "sha256:"+sha256Hex(files[tc.wantFiles[0]]) {
 			t.Errorf("%s: digest %s", tc.name, m.Digest)
@@ -102,6 +175,26 @@ func TestPullHFGGUF(t *testing.T) {
 	for _, r := range hub.cdn.requests() {
 		if strings.Contains(r, "Bearer") {
 			t.Errorf("CDN got credentials: %s", r)
+		}
+	}
+
+	// A whole file in the snapshot needs no blob: other tools move the blob
+	// there when they cannot link.
+	if linkModes[mode].name != "symlink" {
+		blob := filepath.Join(c.HFCache, "models--acme--Tiny-GGUF", "blobs", sha256Hex(files["tiny-Q4_K_M.gguf"]))
+		if err := os.Remove(blob); err != nil {
+			t.Fatal(err)
+		}
+		before := len(hub.cdn.requests())
+		m, err := c.Pull(context.Background(), Ref{Kind: KindHF, Repo: "acme/Tiny-GGUF"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(hub.cdn.requests()) - before; n != 0 {
+			t.Errorf("%d downloads for a file already in the snapshot", n)
+		}
+		if got, err := os.ReadFile(m.Path); err != nil || !bytes.Equal(got, files["tiny-Q4_K_M.gguf"]) {
+			t.Errorf("content of %s differs (%v)", m.Path, err)
 		}
 	}
 
@@ -179,7 +272,7 @@ func TestHFCacheUsedOffline(t *testing.T) {
 	mustWrite(t, filepath.Join(repoDir, "refs", "main"), []byte(commit))
 	snap := filepath.Join(repoDir, "snapshots", commit)
 	os.MkdirAll(snap, 0o755)
-	if err := os.Symlink("../../blobs/"+sha256Hex(gg), filepath.Join(snap, "model.Q4_K_M.gguf")); err != nil {
+	if err := placeBlob(filepath.FromSlash("../../blobs/"+sha256Hex(gg)), filepath.Join(repoDir, "blobs", sha256Hex(gg)), filepath.Join(snap, "model.Q4_K_M.gguf")); err != nil {
 		t.Fatal(err)
 	}
 	// A folder model too.
@@ -331,6 +424,15 @@ func TestPullHFHostileServer(t *testing.T) {
 }
 
 func TestListRemoveHF(t *testing.T) {
+	for mode, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			useLinkMode(t, lm.name, lm.symlink, lm.hard)
+			testListRemoveHF(t, mode)
+		})
+	}
+}
+
+func testListRemoveHF(t *testing.T, mode int) {
 	hub := newFakeHub(t)
 	files := ggufRepo()
 	hub.addRepo("acme/Tiny-GGUF", files)
@@ -357,11 +459,32 @@ func TestListRemoveHF(t *testing.T) {
 		t.Fatalf("List = %s, want %s", got, want)
 	}
 	repoDir := filepath.Join(c.HFCache, "models--acme--Tiny-GGUF")
+	// An older snapshot holds the second shard under another name.
+	shared := sha256Hex(files["Q8_0/tiny-Q8_0-00002-of-00003.gguf"])
+	other := strings.Repeat("b", 40)
+	if err := linkSnapshot(repoDir, other, "notes/shard.bin", shared); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(repoDir, "snapshots", hub.repo("acme/Tiny-GGUF").commit)
 	if err := c.Remove("hf.co/acme/Tiny-GGUF:Q8_0"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(repoDir, "blobs", sha256Hex(files["Q8_0/tiny-Q8_0-00002-of-00003.gguf"]))); err == nil {
-		t.Error("blob of removed shard kept")
+	for i := 1; i <= 3; i++ {
+		f := "Q8_0/tiny-Q8_0-0000" + string(rune('0'+i)) + "-of-00003.gguf"
+		if _, err := os.Lstat(filepath.Join(snap, filepath.FromSlash(f))); err == nil {
+			t.Errorf("%s left in the snapshot", f)
+		}
+		_, err := os.Stat(filepath.Join(repoDir, "blobs", sha256Hex(files[f])))
+		if i == 2 && err != nil {
+			t.Error("blob that another snapshot uses was removed")
+		}
+		if i != 2 && err == nil {
+			t.Errorf("blob of removed shard %d kept", i)
+		}
+	}
+	checkEntry(t, mode, filepath.Join(repoDir, "snapshots", other, "notes", "shard.bin"), filepath.Join(repoDir, "blobs", shared), "../../../blobs/"+shared)
+	if err := os.RemoveAll(filepath.Join(repoDir, "snapshots", other)); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(repoDir, "blobs", sha256Hex(files["tiny-Q4_K_M.gguf"]))); err != nil {
 		t.Error("blob of kept model removed")
