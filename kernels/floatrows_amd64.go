@@ -19,6 +19,23 @@ func floatRows(t tensor.DType, w []byte, rowBytes int, x []float32, out []float3
 }
 
 //go:noescape
+func f16Rows2AVX512(wA, wB *byte, rowBytes, nrows int, x *float32, n int, outA, outB *float32)
+
+// floatRows2 is floatRows for two runs of len(outA) rows at once (at wA and
+// wB, rowBytes apart), as two memory streams; it reports whether the type
+// and level have such a kernel. Each row's result is floatRows's.
+func floatRows2(t tensor.DType, wA, wB []byte, rowBytes int, x []float32, outA, outB []float32) bool {
+	n := len(x)
+	if level != AVX512 || t != tensor.F16 || n%16 != 0 || len(outA) == 0 || len(outB) != len(outA) {
+		return false
+	}
+	_ = wA[(len(outA)-1)*rowBytes+2*n-1]
+	_ = wB[(len(outA)-1)*rowBytes+2*n-1]
+	f16Rows2AVX512(&wA[0], &wB[0], rowBytes, len(outA), &x[0], n, &outA[0], &outB[0])
+	return true
+}
+
+//go:noescape
 func bf16RowsBF16AVX512(w *byte, rowBytes, nrows int, x *uint16, n int, out *float32)
 
 // bf16Rows computes out[r] = row r · x for the len(out) consecutive BF16

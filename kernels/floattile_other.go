@@ -17,3 +17,7 @@ func bf16Rows(w []byte, rowBytes int, xb []uint16, xr []float32, out []float32) 
 func bf16Tile4x4(w []byte, rowBytes int, xb []uint16, xr []float32, cols int, out []float32, ostride int) bool {
 	return false
 }
+
+func floatRows2(t tensor.DType, wA, wB []byte, rowBytes int, x []float32, outA, outB []float32) bool {
+	return false
+}

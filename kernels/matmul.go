@@ -298,8 +298,9 @@ type mmJob struct {
 	rowsV, quantV  func(i, thread int)
 	rowsX, quantX  func(i, thread int)
 	rowsX2         func(i, thread int)
+	rowsF2         func(i, thread int)
 	roundB         func(i, thread int)
-	half           int // decode chunk pairs of the x16 path: i with i+half
+	half           int // decode chunk pairs of the x16 and F16 paths: i with i+half
 	actFn          func(i, thread int)
 	act            Activation // GatedMul's arguments
 	actGate, actUp []float32
@@ -330,6 +331,7 @@ func (p *Pool) bind() {
 	p.job.rowsX = p.rowsX16
 	p.job.quantX = p.quantX16
 	p.job.rowsX2 = p.rowsX16Pair
+	p.job.rowsF2 = p.rowsFloatPair
 	p.job.actFn = p.gatedChunk
 }
 
@@ -470,6 +472,13 @@ func matmulFloat(p *Pool) {
 			pt.dotF = dotBF16
 		}
 	}
+	if j.n == 1 && j.parts[0].w.Type == tensor.F16 && level == AVX512 {
+		// Decode: each thread streams two runs of rows at once, chunk i
+		// with chunk i+half (see floatRows2).
+		j.half = (j.chunks + 1) / 2
+		p.run(j.half, j.rowsF2)
+		return
+	}
 	p.run(j.chunks, j.rowsF)
 }
 
@@ -486,8 +495,38 @@ func (p *Pool) roundBF16(i, _ int) {
 }
 
 func (p *Pool) rowsFloat(i, _ int) {
+	pt, r0, r1 := p.job.chunk(i)
+	p.floatRange(pt, r0, r1)
+}
+
+// rowsFloatPair runs decode chunks i and i+half of the job together in the
+// two-stream kernel (see floatRows2), or one after the other where they
+// differ in type or have no such kernel.
+func (p *Pool) rowsFloatPair(i, _ int) {
 	j := &p.job
-	pt, r0, r1 := j.chunk(i)
+	k := i + j.half
+	if k >= j.chunks {
+		p.rowsFloat(i, 0)
+		return
+	}
+	ptA, a0, a1 := j.chunk(i)
+	ptB, b0, b1 := j.chunk(k)
+	m := min(a1-a0, b1-b0)
+	if ptA.w.Type != ptB.w.Type || ptA.rowBytes != ptB.rowBytes || !floatRows2(ptA.w.Type,
+		ptA.w.Data[a0*ptA.rowBytes:(a0+m)*ptA.rowBytes], ptB.w.Data[b0*ptB.rowBytes:(b0+m)*ptB.rowBytes],
+		ptA.rowBytes, j.x[:j.cols], ptA.out[a0:a0+m], ptB.out[b0:b0+m]) {
+		m = 0
+	}
+	p.floatRange(ptA, a0+m, a1)
+	p.floatRange(ptB, b0+m, b1)
+}
+
+// floatRange multiplies rows [r0, r1) of a float part with the job's tokens.
+func (p *Pool) floatRange(pt *mmPart, r0, r1 int) {
+	j := &p.job
+	if r0 >= r1 {
+		return
+	}
 	if j.xb != nil && bf16Dot() {
 		p.bf16Range(pt, r0, r1)
 		return

@@ -1,0 +1,51 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nuri-ai/nuri/tensor"
+)
+
+// TestFloatRows2 checks that the two-stream float kernel gives each row
+// exactly what the one-row kernel gives it (so a decode result does not
+// depend on how rows fall into chunk pairs) and writes nothing else, for
+// row lengths with and without a 16-value tail after the 64-value steps.
+func TestFloatRows2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	forLevels(t, func(t *testing.T) {
+		for _, cols := range []int{16, 48, 64, 2048, 2096} {
+			const rows = 19
+			w := randomWeight(rng, tensor.F16, 2*rows, cols)
+			rb := len(w.Data) / (2 * rows)
+			x := randomVec(rng, cols)
+			want := make([]float32, 2*rows)
+			if !floatRows(tensor.F16, w.Data, rb, x, want) {
+				if floatRows2(tensor.F16, w.Data[:rb], w.Data[rows*rb:(rows+1)*rb], rb, x, want[:1], want[rows:rows+1]) {
+					t.Fatal("a two-stream kernel without a one-row one")
+				}
+				continue // no F16 row kernels at this level
+			}
+			for _, n := range []int{1, 2, 7, rows} {
+				got := make([]float32, 2*rows)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				// rows [0, n) with rows [rows, rows+n)
+				if !floatRows2(tensor.F16, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], rb, x, got[:n], got[rows:rows+n]) {
+					t.Fatal("no two-stream kernel")
+				}
+				for i := 0; i < 2*rows; i++ {
+					inA, inB := i < n, i >= rows && i < rows+n
+					switch {
+					case (inA || inB) && got[i] != want[i]:
+						t.Fatalf("cols %d n %d row %d: %v, want %v", cols, n, i, got[i], want[i])
+					case !inA && !inB && !math.IsNaN(float64(got[i])):
+						t.Fatalf("cols %d n %d: row %d written", cols, n, i)
+					}
+				}
+			}
+		}
+	})
+}
