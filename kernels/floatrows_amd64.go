@@ -59,3 +59,27 @@ func bf16Rows(w []byte, rowBytes int, xb []uint16, xr []float32, out []float32) 
 	}
 	return true
 }
+
+//go:noescape
+func bf16Rows2BF16AVX512(wA, wB *byte, rowBytes, nrows int, x *uint16, n int, outA, outB *float32)
+
+// bf16Rows2 is bf16Rows for two runs of len(outA) rows at once (at wA and
+// wB), as two memory streams; each row's result is bf16Rows's.
+func bf16Rows2(wA, wB []byte, rowBytes int, xb []uint16, xr []float32, outA, outB []float32) bool {
+	cols := len(xr)
+	n := cols &^ 31
+	if !bf16Dot() || n == 0 || len(outA) == 0 || len(outB) != len(outA) {
+		return false
+	}
+	_ = wA[(len(outA)-1)*rowBytes+2*cols-1]
+	_ = wB[(len(outA)-1)*rowBytes+2*cols-1]
+	_ = xb[cols-1]
+	bf16Rows2BF16AVX512(&wA[0], &wB[0], rowBytes, len(outA), &xb[0], n, &outA[0], &outB[0])
+	if n < cols {
+		for r := range outA {
+			outA[r] += dotBF16Go(wA[r*rowBytes+2*n:r*rowBytes+2*cols], xr[n:])
+			outB[r] += dotBF16Go(wB[r*rowBytes+2*n:r*rowBytes+2*cols], xr[n:])
+		}
+	}
+	return true
+}

@@ -56,8 +56,9 @@ f16rdone:
 
 // func bf16RowsBF16AVX512(w *byte, rowBytes, nrows int, x *uint16, n int, out *float32)
 // out[r] = row r · x for nrows consecutive BF16 rows (rowBytes apart) and
-// bfloat16 activations x of n values (n % 32 == 0), by VDPBF16PS: 128
-// values a step into four accumulators, then 32 at a time.
+// bfloat16 activations x of n values (n % 32 == 0), by VDPBF16PS, 32
+// values (one 64-byte vector) at a time into one accumulator;
+// bf16Rows2BF16AVX512 sums in the same order.
 TEXT ·bf16RowsBF16AVX512(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rowBytes+8(FP), R8
@@ -72,44 +73,17 @@ bf16rrow:
 	MOVQ R9, DI
 	MOVQ R10, CX
 	VPXORD Z0, Z0, Z0
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	CMPQ CX, $128
-	JLT bf16rtail
-bf16rloop:
-	PREFETCHT0 2048(AX)
-	VMOVDQU64 (AX), Z1
-	VMOVDQU64 64(AX), Z2
-	VMOVDQU64 128(AX), Z3
-	VMOVDQU64 192(AX), Z4
-	VMOVDQU64 (DI), Z8
-	VMOVDQU64 64(DI), Z9
-	VMOVDQU64 128(DI), Z10
-	VMOVDQU64 192(DI), Z11
-	DPBF16(1, 8, 0)
-	DPBF16(2, 9, 5)
-	DPBF16(3, 10, 6)
-	DPBF16(4, 11, 7)
-	ADDQ $256, AX
-	ADDQ $256, DI
-	SUBQ $128, CX
-	CMPQ CX, $128
-	JGE bf16rloop
-bf16rtail:
 	TESTQ CX, CX
 	JZ bf16rsum
+bf16rloop:
 	VMOVDQU64 (AX), Z1
 	VMOVDQU64 (DI), Z8
 	DPBF16(1, 8, 0)
 	ADDQ $64, AX
 	ADDQ $64, DI
 	SUBQ $32, CX
-	JMP bf16rtail
+	JNZ bf16rloop
 bf16rsum:
-	VADDPS Z5, Z0, Z0
-	VADDPS Z7, Z6, Z6
-	VADDPS Z6, Z0, Z0
 	HSUM512
 	VMOVSS X0, (DX)
 	ADDQ $4, DX
@@ -192,5 +166,58 @@ f162sum:
 	DECQ BX
 	JNZ f162row
 f162done:
+	VZEROUPPER
+	RET
+
+// func bf16Rows2BF16AVX512(wA, wB *byte, rowBytes, nrows int, x *uint16, n int, outA, outB *float32)
+// bf16RowsBF16AVX512 for two runs of nrows rows at once (rows wA… and wB…,
+// rowBytes apart), alternating between them every 32 values so that the
+// thread keeps two memory streams in flight, each activation vector loaded
+// once for both rows. Every row's sums are bf16RowsBF16AVX512's, in the
+// same order.
+TEXT ·bf16Rows2BF16AVX512(SB), NOSPLIT, $0-64
+	MOVQ wA+0(FP), SI
+	MOVQ wB+8(FP), R11
+	MOVQ rowBytes+16(FP), R8
+	MOVQ nrows+24(FP), BX
+	MOVQ x+32(FP), R9
+	MOVQ n+40(FP), R10
+	MOVQ outA+48(FP), DX
+	MOVQ outB+56(FP), R12
+	TESTQ BX, BX
+	JZ bf162done
+bf162row:
+	MOVQ SI, AX
+	MOVQ R11, R13
+	MOVQ R9, DI
+	MOVQ R10, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z16, Z16, Z16
+	TESTQ CX, CX
+	JZ bf162sum
+bf162loop:
+	VMOVDQU64 (AX), Z1
+	VMOVDQU64 (R13), Z2
+	VMOVDQU64 (DI), Z8
+	DPBF16(1, 8, 0)
+	DPBF16(2, 8, 16)
+	ADDQ $64, AX
+	ADDQ $64, R13
+	ADDQ $64, DI
+	SUBQ $32, CX
+	JNZ bf162loop
+bf162sum:
+	HSUM512
+	VMOVSS X0, (DX)
+	VMOVAPS Z16, Z0
+	HSUM512
+	VMOVSS X0, (R12)
+	ADDQ $4, DX
+	ADDQ $4, R12
+	ADDQ R8, SI
+	ADDQ R8, R11
+	DECQ BX
+	JNZ bf162row
+bf162done:
 	VZEROUPPER
 	RET

@@ -49,3 +49,46 @@ func TestFloatRows2(t *testing.T) {
 		}
 	})
 }
+
+// TestBF16Rows2 is TestFloatRows2 for the bfloat16 kernels, with row
+// lengths that leave columns past the last multiple of 32.
+func TestBF16Rows2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	forLevels(t, func(t *testing.T) {
+		for _, cols := range []int{32, 40, 2048, 2085} {
+			const rows = 19
+			w := randomWeight(rng, tensor.BF16, 2*rows, cols)
+			rb := len(w.Data) / (2 * rows)
+			xr := roundBF16s(randomVec(rng, cols))
+			xb := make([]uint16, cols)
+			for i, v := range xr {
+				xb[i] = tensor.F32ToBF16(v)
+			}
+			want := make([]float32, 2*rows)
+			if !bf16Rows(w.Data, rb, xb, xr, want) {
+				if bf16Rows2(w.Data[:rb], w.Data[rows*rb:(rows+1)*rb], rb, xb, xr, want[:1], want[rows:rows+1]) {
+					t.Fatal("a two-stream kernel without a one-row one")
+				}
+				continue // no bfloat16 kernels at this level
+			}
+			for _, n := range []int{1, 2, 7, rows} {
+				got := make([]float32, 2*rows)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				if !bf16Rows2(w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], rb, xb, xr, got[:n], got[rows:rows+n]) {
+					t.Fatal("no two-stream kernel")
+				}
+				for i := 0; i < 2*rows; i++ {
+					inA, inB := i < n, i >= rows && i < rows+n
+					switch {
+					case (inA || inB) && got[i] != want[i]:
+						t.Fatalf("cols %d n %d row %d: %v, want %v", cols, n, i, got[i], want[i])
+					case !inA && !inB && !math.IsNaN(float64(got[i])):
+						t.Fatalf("cols %d n %d: row %d written", cols, n, i)
+					}
+				}
+			}
+		}
+	})
+}

@@ -21,3 +21,7 @@ func bf16Tile4x4(w []byte, rowBytes int, xb []uint16, xr []float32, cols int, ou
 func floatRows2(t tensor.DType, wA, wB []byte, rowBytes int, x []float32, outA, outB []float32) bool {
 	return false
 }
+
+func bf16Rows2(wA, wB []byte, rowBytes int, xb []uint16, xr []float32, outA, outB []float32) bool {
+	return false
+}

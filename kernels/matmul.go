@@ -472,9 +472,9 @@ func matmulFloat(p *Pool) {
 			pt.dotF = dotBF16
 		}
 	}
-	if j.n == 1 && j.parts[0].w.Type == tensor.F16 && level == AVX512 {
+	if j.n == 1 && (j.parts[0].w.Type == tensor.F16 && level == AVX512 || j.xb != nil && bf16Dot()) {
 		// Decode: each thread streams two runs of rows at once, chunk i
-		// with chunk i+half (see floatRows2).
+		// with chunk i+half (see floatRows2 and bf16Rows2).
 		j.half = (j.chunks + 1) / 2
 		p.run(j.half, j.rowsF2)
 		return
@@ -500,8 +500,8 @@ func (p *Pool) rowsFloat(i, _ int) {
 }
 
 // rowsFloatPair runs decode chunks i and i+half of the job together in the
-// two-stream kernel (see floatRows2), or one after the other where they
-// differ in type or have no such kernel.
+// two-stream kernels (see floatRows2 and bf16Rows2), or one after the other
+// where they differ in type or have no such kernel.
 func (p *Pool) rowsFloatPair(i, _ int) {
 	j := &p.job
 	k := i + j.half
@@ -512,13 +512,27 @@ func (p *Pool) rowsFloatPair(i, _ int) {
 	ptA, a0, a1 := j.chunk(i)
 	ptB, b0, b1 := j.chunk(k)
 	m := min(a1-a0, b1-b0)
-	if ptA.w.Type != ptB.w.Type || ptA.rowBytes != ptB.rowBytes || !floatRows2(ptA.w.Type,
-		ptA.w.Data[a0*ptA.rowBytes:(a0+m)*ptA.rowBytes], ptB.w.Data[b0*ptB.rowBytes:(b0+m)*ptB.rowBytes],
-		ptA.rowBytes, j.x[:j.cols], ptA.out[a0:a0+m], ptB.out[b0:b0+m]) {
+	if !p.floatPair(ptA, ptB, a0, b0, m) {
 		m = 0
 	}
 	p.floatRange(ptA, a0+m, a1)
 	p.floatRange(ptB, b0+m, b1)
+}
+
+// floatPair runs rows [a0, a0+m) of part A with rows [b0, b0+m) of part B
+// in a two-stream kernel if there is one for them; it reports whether it did.
+func (p *Pool) floatPair(ptA, ptB *mmPart, a0, b0, m int) bool {
+	j := &p.job
+	rb := ptA.rowBytes
+	if ptA.w.Type != ptB.w.Type || rb != ptB.rowBytes {
+		return false
+	}
+	wA, wB := ptA.w.Data[a0*rb:(a0+m)*rb], ptB.w.Data[b0*rb:(b0+m)*rb]
+	outA, outB := ptA.out[a0:a0+m], ptB.out[b0:b0+m]
+	if j.xb != nil {
+		return bf16Rows2(wA, wB, rb, j.xb[:j.cols], j.x[:j.cols], outA, outB)
+	}
+	return floatRows2(ptA.w.Type, wA, wB, rb, j.x[:j.cols], outA, outB)
 }
 
 // floatRange multiplies rows [r0, r1) of a float part with the job's tokens.
