@@ -300,7 +300,7 @@ type mmJob struct {
 	rowsX2         func(i, thread int)
 	rowsF2         func(i, thread int)
 	roundB         func(i, thread int)
-	half           int // decode chunk pairs of the x16 and F16 paths: i with i+half
+	half           int // decode chunk pairs of the x16, F16 and BF16 paths: i with i+half
 	actFn          func(i, thread int)
 	act            Activation // GatedMul's arguments
 	actGate, actUp []float32
