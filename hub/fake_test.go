@@ -44,9 +44,18 @@ func newFakeCDN(t *testing.T) *fakeCDN {
 			http.NotFound(w, r)
 			return
 		}
+		// A client that gives up on a response closes its connection; a
+		// write it never reads must fail rather than block the handler
+		// (Wine does not always fail it when the peer closes).
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Second))
 		c.serve(w, r, data)
 	}))
-	t.Cleanup(c.srv.Close)
+	t.Cleanup(func() {
+		// Close waits for the handlers; closing the connections first ends
+		// writes that a departed client left blocked.
+		c.srv.CloseClientConnections()
+		c.srv.Close()
+	})
 	return c
 }
 

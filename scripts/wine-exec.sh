@@ -35,6 +35,13 @@ prepare() {
 }
 
 if [ "${1:-}" = --init ]; then
+	# Keep one Wine server, and the system processes wineboot starts,
+	# running for the whole run, detached from any test's output: a Wine
+	# helper started by a test binary inherits its stdout, and if it lingers
+	# after the test exits, go test waits for that pipe and fails the
+	# package ("Test I/O incomplete"). wine-test.sh stops it at the end.
+	mkdir -p "$2"
+	WINEPREFIX="$2" "$server" -p </dev/null >/dev/null 2>&1
 	prepare "$2"
 	exit
 fi
@@ -53,4 +60,11 @@ else
 	trap cleanup EXIT
 	prepare "$WINEPREFIX"
 fi
-"$wine" "$bin" "$@"
+# The program's output goes through a file, so that nothing Wine leaves
+# running can hold go test's pipe open after the program has exited.
+out="$(mktemp "${TMPDIR:-/tmp}/wine-out.XXXXXX")"
+rc=0
+"$wine" "$bin" "$@" >"$out" 2>&1 || rc=$?
+cat "$out"
+rm -f "$out"
+exit "$rc"
