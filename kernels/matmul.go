@@ -502,21 +502,27 @@ func (p *Pool) rowsFloat(i, _ int) {
 // rowsFloatPair runs decode chunks i and i+half of the job together in the
 // two-stream kernels (see floatRows2 and bf16Rows2), or one after the other
 // where they differ in type or have no such kernel.
-func (p *Pool) rowsFloatPair(i, _ int) {
+func (p *Pool) rowsFloatPair(i, _ int) { p.pairChunks(i, p.floatPair, p.floatRange) }
+
+// pairChunks runs decode chunks i and i+half of the job: as many rows of the
+// two as they have in common through pair (a two-stream kernel, which
+// reports whether it took them), the rest, or all where pair declines,
+// through rng one chunk after the other.
+func (p *Pool) pairChunks(i int, pair func(ptA, ptB *mmPart, a0, b0, m int) bool, rng func(pt *mmPart, r0, r1 int)) {
 	j := &p.job
 	k := i + j.half
+	ptA, a0, a1 := j.chunk(i)
 	if k >= j.chunks {
-		p.rowsFloat(i, 0)
+		rng(ptA, a0, a1)
 		return
 	}
-	ptA, a0, a1 := j.chunk(i)
 	ptB, b0, b1 := j.chunk(k)
 	m := min(a1-a0, b1-b0)
-	if !p.floatPair(ptA, ptB, a0, b0, m) {
+	if !pair(ptA, ptB, a0, b0, m) {
 		m = 0
 	}
-	p.floatRange(ptA, a0+m, a1)
-	p.floatRange(ptB, b0+m, b1)
+	rng(ptA, a0+m, a1)
+	rng(ptB, b0+m, b1)
 }
 
 // floatPair runs rows [a0, a0+m) of part A with rows [b0, b0+m) of part B
@@ -702,23 +708,15 @@ func (p *Pool) rowsX16(i, _ int) {
 // rowsX16Pair runs decode chunks i and i+half of the job together in the
 // two-stream kernels (see x16Rows2), or one after the other where they
 // differ in type or have no such kernel.
-func (p *Pool) rowsX16Pair(i, _ int) {
-	j := &p.job
-	k := i + j.half
-	if k >= j.chunks {
-		p.rowsX16(i, 0)
-		return
-	}
-	ptA, a0, a1 := j.chunk(i)
-	ptB, b0, b1 := j.chunk(k)
-	m := min(a1-a0, b1-b0)
-	if ptA.w.Type != ptB.w.Type || !x16Rows2(ptA.w.Type,
+func (p *Pool) rowsX16Pair(i, _ int) { p.pairChunks(i, p.x16Pair, p.x16Range) }
+
+// x16Pair runs rows [a0, a0+m) of part A with rows [b0, b0+m) of part B in
+// a two-stream x16 kernel if there is one for them; it reports whether it
+// did.
+func (p *Pool) x16Pair(ptA, ptB *mmPart, a0, b0, m int) bool {
+	return ptA.w.Type == ptB.w.Type && x16Rows2(ptA.w.Type,
 		ptA.w.Data[a0*ptA.rowBytes:(a0+m)*ptA.rowBytes], ptB.w.Data[b0*ptB.rowBytes:(b0+m)*ptB.rowBytes],
-		m, &p.scratch.x16, ptA.out[a0:a0+m], ptB.out[b0:b0+m]) {
-		m = 0
-	}
-	p.x16Range(ptA, a0+m, a1)
-	p.x16Range(ptB, b0+m, b1)
+		m, &p.scratch.x16, ptA.out[a0:a0+m], ptB.out[b0:b0+m])
 }
 
 // x16Range multiplies rows [r0, r1) of an x16 part with the job's tokens.
