@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -36,15 +37,7 @@ func TestFloatRows2(t *testing.T) {
 				if !floatRows2(tensor.F16, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], rb, x, got[:n], got[rows:rows+n]) {
 					t.Fatal("no two-stream kernel")
 				}
-				for i := 0; i < 2*rows; i++ {
-					inA, inB := i < n, i >= rows && i < rows+n
-					switch {
-					case (inA || inB) && got[i] != want[i]:
-						t.Fatalf("cols %d n %d row %d: %v, want %v", cols, n, i, got[i], want[i])
-					case !inA && !inB && !math.IsNaN(float64(got[i])):
-						t.Fatalf("cols %d n %d: row %d written", cols, n, i)
-					}
-				}
+				checkPairRows(t, fmt.Sprintf("cols %d n %d", cols, n), got, want, rows, n)
 			}
 		}
 	})
@@ -79,16 +72,24 @@ func TestBF16Rows2(t *testing.T) {
 				if !bf16Rows2(w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], rb, xb, xr, got[:n], got[rows:rows+n]) {
 					t.Fatal("no two-stream kernel")
 				}
-				for i := 0; i < 2*rows; i++ {
-					inA, inB := i < n, i >= rows && i < rows+n
-					switch {
-					case (inA || inB) && got[i] != want[i]:
-						t.Fatalf("cols %d n %d row %d: %v, want %v", cols, n, i, got[i], want[i])
-					case !inA && !inB && !math.IsNaN(float64(got[i])):
-						t.Fatalf("cols %d n %d: row %d written", cols, n, i)
-					}
-				}
+				checkPairRows(t, fmt.Sprintf("cols %d n %d", cols, n), got, want, rows, n)
 			}
 		}
 	})
+}
+
+// checkPairRows checks what a two-stream kernel wrote for rows [0, n) and
+// [rows, rows+n) of got (the rest NaN beforehand): those rows equal want,
+// bit for bit, and no other row was written.
+func checkPairRows(t *testing.T, name string, got, want []float32, rows, n int) {
+	t.Helper()
+	for i := range got {
+		inA, inB := i < n, i >= rows && i < rows+n
+		switch {
+		case (inA || inB) && got[i] != want[i]:
+			t.Fatalf("%s row %d: %v, want %v", name, i, got[i], want[i])
+		case !inA && !inB && !math.IsNaN(float64(got[i])):
+			t.Fatalf("%s: row %d written", name, i)
+		}
+	}
 }

@@ -338,15 +338,7 @@ func TestX16Rows2(t *testing.T) {
 					if !x16Rows2(dt, w.Data[:n*rb], w.Data[rows*rb:(rows+n)*rb], n, &a, got[:n], got[rows:rows+n]) {
 						t.Fatalf("%v: no two-stream kernel", dt)
 					}
-					for i := 0; i < 2*rows; i++ {
-						inA, inB := i < n, i >= rows && i < rows+n
-						switch {
-						case (inA || inB) && got[i] != want[i]:
-							t.Fatalf("%v cols %d n %d row %d: %v, want %v", dt, cols, n, i, got[i], want[i])
-						case !inA && !inB && !math.IsNaN(float64(got[i])):
-							t.Fatalf("%v cols %d n %d: row %d written", dt, cols, n, i)
-						}
-					}
+					checkPairRows(t, fmt.Sprintf("%v cols %d n %d", dt, cols, n), got, want, rows, n)
 				}
 			}
 		}
