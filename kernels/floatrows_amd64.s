@@ -1,6 +1,35 @@
 #include "textflag.h"
 #include "macros_amd64.h"
 
+// The two-run row kernels (wA, wB *byte, rowBytes, nrows int, x *T, n int,
+// outA, outB *float32) keep rows A at SI and B at R11 (rowBytes, R8,
+// apart), the rows left in BX, the activations at R9 (n values, R10) and
+// the outputs at DX and R12. ROWS2ARGS loads them; ROWS2ROW starts a pair
+// of rows (AX and R13 walk rows A and B, DI the activations, CX counts the
+// values left); ROWS2NEXT moves to the next pair and counts it off.
+#define ROWS2ARGS \
+	MOVQ wA+0(FP), SI \
+	MOVQ wB+8(FP), R11 \
+	MOVQ rowBytes+16(FP), R8 \
+	MOVQ nrows+24(FP), BX \
+	MOVQ x+32(FP), R9 \
+	MOVQ n+40(FP), R10 \
+	MOVQ outA+48(FP), DX \
+	MOVQ outB+56(FP), R12
+
+#define ROWS2ROW \
+	MOVQ SI, AX \
+	MOVQ R11, R13 \
+	MOVQ R9, DI \
+	MOVQ R10, CX
+
+#define ROWS2NEXT \
+	ADDQ $4, DX \
+	ADDQ $4, R12 \
+	ADDQ R8, SI \
+	ADDQ R8, R11 \
+	DECQ BX
+
 // func f16RowsAVX512(w *byte, rowBytes, nrows int, x *float32, n int, out *float32)
 // out[r] = row r · x for nrows consecutive F16 rows of n values (n % 16 ==
 // 0) rowBytes apart: the decode product of F16 weights, one call per chunk
@@ -102,21 +131,11 @@ bf16rdone:
 // f16RowsAVX512 issues three. Every row's sums are f16RowsAVX512's, in the
 // same order.
 TEXT ·f16Rows2AVX512(SB), NOSPLIT, $0-64
-	MOVQ wA+0(FP), SI
-	MOVQ wB+8(FP), R11
-	MOVQ rowBytes+16(FP), R8
-	MOVQ nrows+24(FP), BX
-	MOVQ x+32(FP), R9
-	MOVQ n+40(FP), R10
-	MOVQ outA+48(FP), DX
-	MOVQ outB+56(FP), R12
+	ROWS2ARGS
 	TESTQ BX, BX
 	JZ f162done
 f162row:
-	MOVQ SI, AX
-	MOVQ R11, R13
-	MOVQ R9, DI
-	MOVQ R10, CX
+	ROWS2ROW
 	VPXORD Z0, Z0, Z0
 	VPXORD Z5, Z5, Z5
 	VPXORD Z16, Z16, Z16
@@ -159,11 +178,7 @@ f162sum:
 	VADDPS Z17, Z16, Z0
 	HSUM512
 	VMOVSS X0, (R12)
-	ADDQ $4, DX
-	ADDQ $4, R12
-	ADDQ R8, SI
-	ADDQ R8, R11
-	DECQ BX
+	ROWS2NEXT
 	JNZ f162row
 f162done:
 	VZEROUPPER
@@ -176,21 +191,11 @@ f162done:
 // once for both rows. Every row's sums are bf16RowsBF16AVX512's, in the
 // same order.
 TEXT ·bf16Rows2BF16AVX512(SB), NOSPLIT, $0-64
-	MOVQ wA+0(FP), SI
-	MOVQ wB+8(FP), R11
-	MOVQ rowBytes+16(FP), R8
-	MOVQ nrows+24(FP), BX
-	MOVQ x+32(FP), R9
-	MOVQ n+40(FP), R10
-	MOVQ outA+48(FP), DX
-	MOVQ outB+56(FP), R12
+	ROWS2ARGS
 	TESTQ BX, BX
 	JZ bf162done
 bf162row:
-	MOVQ SI, AX
-	MOVQ R11, R13
-	MOVQ R9, DI
-	MOVQ R10, CX
+	ROWS2ROW
 	VPXORD Z0, Z0, Z0
 	VPXORD Z16, Z16, Z16
 	TESTQ CX, CX
@@ -212,11 +217,7 @@ bf162sum:
 	VMOVAPS Z16, Z0
 	HSUM512
 	VMOVSS X0, (R12)
-	ADDQ $4, DX
-	ADDQ $4, R12
-	ADDQ R8, SI
-	ADDQ R8, R11
-	DECQ BX
+	ROWS2NEXT
 	JNZ bf162row
 bf162done:
 	VZEROUPPER
