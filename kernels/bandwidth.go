@@ -7,7 +7,8 @@ import (
 
 // MeasureReadBandwidth measures how fast threads threads can read a buffer of
 // about size bytes (each thread streams its own contiguous share, STREAM
-// style, with wide vector loads), and returns the best of several passes in
+// style, with wide vector loads, from memory advised onto huge pages like
+// the repacked weights), and returns the best of several passes in
 // GB/s (1e9 bytes per second). Passes alternate between reading each share
 // as one stream and as two (its halves at once, as the decode kernels read
 // weights; on some machines one core fills more of the bandwidth that way),
@@ -40,7 +41,7 @@ type BandwidthProbe struct {
 // MeasureReadBandwidth) to read with p's threads.
 func NewBandwidthProbe(p *Pool, size int) *BandwidthProbe {
 	b := &BandwidthProbe{p: p, per: max(size/p.threads/4096, 1) * 4096, sums: make([]uint64, p.threads)}
-	b.buf = make([]byte, b.per*p.threads)
+	b.buf = weightBuffer(b.per * p.threads) // the kind of memory repacked weights live in
 	for i := 0; i < len(b.buf); i += 4096 {
 		b.buf[i] = byte(i >> 12) // touch every page so it is really mapped
 	}

@@ -9,6 +9,7 @@ import (
 	"unsafe"
 	"weak"
 
+	"github.com/nuri-ai/nuri/internal/mmap"
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -58,29 +59,85 @@ var (
 // whose columns are a multiple of 128; with the AVX2 kernels, an x16 copy of
 // such Q4_0 weights; w itself otherwise. Model loaders call it once per
 // matrix that only MatMul reads (not on an embedding table that is also
-// looked up row by row: use PrepareEmbedding there).
+// looked up row by row: use PrepareEmbedding there), through an Arena when
+// they prepare a whole model.
 // An invalid weight is returned unchanged for CheckWeight to report.
-func Prepare(w *tensor.Tensor) *tensor.Tensor {
+func Prepare(w *tensor.Tensor) *tensor.Tensor { return (*Arena)(nil).Prepare(w) }
+
+// PrepareEmbedding is Prepare for a weight that is also read row by row
+// (a token embedding that doubles as the output projection): it repacks
+// only into layouts DequantizeRow reads.
+func PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor { return (*Arena)(nil).PrepareEmbedding(w) }
+
+// An Arena holds the repacked copies of a model's weights side by side in
+// one block of memory that starts on a huge-page boundary and is advised
+// onto huge pages (mmap.AdviseHuge), so that decode, which streams them all
+// once per token, reads huge pages from end to end instead of only the
+// middles of the larger copies. A nil Arena gives each copy memory of its
+// own. An Arena is not safe for concurrent use.
+type Arena struct {
+	buf []byte
+	off int
+}
+
+// arenaAlign is where copies start in an Arena: on page boundaries.
+const arenaAlign = 4096
+
+// NewArena reserves room for the copies Prepare would make of ws (nil
+// entries and weights it leaves alone take none). Room that goes unused is
+// never touched, so it costs address space only.
+func NewArena(ws ...*tensor.Tensor) *Arena {
+	n := 0
+	for _, w := range ws {
+		if repackable(w) && (x16Fits(w) || w.Type == tensor.Q4_0 && w.Cols()%128 == 0) {
+			n += (len(w.Data) + arenaAlign - 1) &^ (arenaAlign - 1)
+		}
+	}
+	if n == 0 {
+		return &Arena{}
+	}
+	raw := make([]byte, n+mmap.HugePage)
+	off := 0
+	if h := uintptr(mmap.HugePage); h > 0 {
+		off = int((h - uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%h) % h)
+	}
+	a := &Arena{buf: raw[off : off+n : off+n]}
+	mmap.AdviseHuge(a.buf)
+	return a
+}
+
+// Prepare is the package's Prepare, with the copy made in a.
+func (a *Arena) Prepare(w *tensor.Tensor) *tensor.Tensor {
 	if !repackable(w) {
 		return w
 	}
 	switch {
 	case x16Fits(w):
-		return packX16(w)
+		return packX16(a.take(len(w.Data)), w)
 	case w.Type == tensor.Q4_0 && w.Cols()%128 == 0:
-		return packQ4_0(w)
+		return packQ4_0(a.take(len(w.Data)), w)
 	}
 	return w
 }
 
-// PrepareEmbedding is Prepare for a weight that is also read row by row
-// (a token embedding that doubles as the output projection): it repacks
-// only into layouts DequantizeRow reads.
-func PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor {
+// PrepareEmbedding is the package's PrepareEmbedding, with the copy made
+// in a.
+func (a *Arena) PrepareEmbedding(w *tensor.Tensor) *tensor.Tensor {
 	if repackable(w) && x16Fits(w) {
-		return packX16(w)
+		return packX16(a.take(len(w.Data)), w)
 	}
 	return w
+}
+
+// take returns n zeroed bytes from a's block, or from weightBuffer where a
+// is nil or full.
+func (a *Arena) take(n int) []byte {
+	if a == nil || a.off+n > len(a.buf) {
+		return weightBuffer(n)
+	}
+	b := a.buf[a.off : a.off+n : a.off+n]
+	a.off = min(a.off+(n+arenaAlign-1)&^(arenaAlign-1), len(a.buf))
+	return b
 }
 
 // repackable reports whether w is a valid weight in its file layout at a
@@ -123,12 +180,11 @@ func DequantizeRow(w *tensor.Tensor, r int, dst []float32) error {
 }
 
 // packX16 makes the x16 copy of a valid Q4_0, Q8_0, Q4_K, Q5_K or Q6_K
-// weight and registers it.
-func packX16(w *tensor.Tensor) *tensor.Tensor {
+// weight in data (zeroed, len(w.Data) bytes) and registers it.
+func packX16(data []byte, w *tensor.Tensor) *tensor.Tensor {
 	rows := w.Rows()
 	nb := w.Cols() / 32
 	rb := len(w.Data) / rows
-	data := make([]byte, len(w.Data))
 	// Loading is the only time this runs: spread big weights over the CPUs.
 	parts := min(runtime.NumCPU(), max(1, len(data)>>22))
 	var wg sync.WaitGroup
@@ -144,17 +200,26 @@ func packX16(w *tensor.Tensor) *tensor.Tensor {
 	return &tensor.Tensor{Name: w.Name, Type: w.Type, Shape: slices.Clone(w.Shape), Data: data}
 }
 
+// weightBuffer returns n zeroed bytes of Go memory for a repacked weight,
+// with the huge pages inside it advised before anything is written to it
+// (see mmap.AdviseHuge and Arena).
+func weightBuffer(n int) []byte {
+	b := make([]byte, n)
+	mmap.AdviseHuge(b)
+	return b
+}
+
 // Prepared reports whether w's data was made by Prepare. Such data lives in
 // ordinary process memory already, and must be used where it is: a copy of
 // its bytes is no longer recognised as packed.
 func Prepared(w *tensor.Tensor) bool { return w != nil && isPacked(w.Data) }
 
-// packQ4_0 makes the packed copy of a valid Q4_0 weight and registers it.
-func packQ4_0(w *tensor.Tensor) *tensor.Tensor {
+// packQ4_0 makes the packed copy of a valid Q4_0 weight in data (zeroed,
+// len(w.Data) bytes) and registers it.
+func packQ4_0(data []byte, w *tensor.Tensor) *tensor.Tensor {
 	rows, cols := w.Rows(), w.Cols()
 	nb := cols / 32
 	rb := 18 * nb
-	data := make([]byte, len(w.Data))
 	for r := 0; r < rows; r++ {
 		packQ4_0Row(data[r*rb:(r+1)*rb], w.Data[r*rb:(r+1)*rb], nb)
 	}

@@ -1,10 +1,12 @@
 package kernels
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/nuri-ai/nuri/tensor"
 )
@@ -129,6 +131,59 @@ func TestDequantizeRow(t *testing.T) {
 			if err := DequantizeRow(pw, 7, got); err == nil {
 				t.Fatalf("%v: row 7 of 7 read without error", dt)
 			}
+		}
+	}
+}
+
+// TestArena checks that copies made in an Arena are the bytes Prepare and
+// PrepareEmbedding make, lie inside the arena's block one after another,
+// are recognised as packed, and that a full arena still prepares (in
+// memory of the copy's own).
+func TestArena(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	ws := []*tensor.Tensor{
+		randomWeight(rng, tensor.Q4_0, 40, 2048), nil, randomWeight(rng, tensor.Q8_0, 33, 512),
+		randomWeight(rng, tensor.Q4_K, 9, 1024), randomWeight(rng, tensor.Q4_0, 7, 384), randomWeight(rng, tensor.F16, 4, 64),
+	}
+	a := NewArena(ws[:len(ws)-1]...) // room for all but the last repackable weight
+	last := randomWeight(rng, tensor.Q4_0, 5, 1024)
+	var prev []byte
+	for i, w := range append(ws, last) {
+		if w == nil {
+			continue
+		}
+		want := Prepare(w)
+		got := a.Prepare(w)
+		if i == 0 {
+			if e, ref := NewArena(w).PrepareEmbedding(w), PrepareEmbedding(w); !bytes.Equal(e.Data, ref.Data) || Prepared(e) != Prepared(ref) {
+				t.Fatal("PrepareEmbedding in the arena differs")
+			}
+		}
+		if !bytes.Equal(got.Data, want.Data) || Prepared(got) != Prepared(want) {
+			t.Fatalf("weight %d (%v): arena copy differs from Prepare's", i, w.Type)
+		}
+		if !Prepared(want) {
+			if got != w {
+				t.Fatalf("weight %d (%v): copied though not repacked", i, w.Type)
+			}
+			continue
+		}
+		start := uintptr(unsafe.Pointer(&got.Data[0]))
+		inside := len(a.buf) > 0 && start >= uintptr(unsafe.Pointer(&a.buf[0])) && start+uintptr(len(got.Data)) <= uintptr(unsafe.Pointer(&a.buf[0]))+uintptr(len(a.buf))
+		if w == last {
+			if inside {
+				t.Fatal("a copy beyond the reserved room landed in the arena")
+			}
+			continue
+		}
+		if level == AVX512 && !inside {
+			t.Fatalf("weight %d (%v): copy not in the arena", i, w.Type)
+		}
+		if inside && prev != nil && start <= uintptr(unsafe.Pointer(&prev[0])) {
+			t.Fatalf("weight %d: copies out of order", i)
+		}
+		if inside {
+			prev = got.Data
 		}
 	}
 }

@@ -98,6 +98,17 @@ func (m *Model) init() error {
 // layout (an untied token embedding, only read row by row, keeps its file
 // layout).
 func (m *Model) prepareWeights() {
+	// The copies share one arena, in the order decode reads them.
+	var ws []*tensor.Tensor
+	for i := range m.layers {
+		w := &m.layers[i]
+		ws = append(ws, w.q, w.k, w.v, w.o, w.qkv, w.gate, w.up, w.down, w.gateUp, w.router)
+		ws = append(ws, w.expGate...)
+		ws = append(ws, w.expUp...)
+		ws = append(ws, w.expDown...)
+	}
+	ws = append(ws, m.output)
+	arena := kernels.NewArena(ws...)
 	// prep repacks one weight; its file bytes are no longer read.
 	prep := func(t *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) *tensor.Tensor {
 		p := f(t)
@@ -106,24 +117,24 @@ func (m *Model) prepareWeights() {
 		}
 		return p
 	}
-	if m.output != m.tokenEmbd {
-		m.output = prep(m.output, kernels.Prepare)
-	} else {
-		// Tied: one copy serves the lookups (DequantizeRow reads every
-		// layout PrepareEmbedding makes) and the output projection.
-		m.tokenEmbd = prep(m.tokenEmbd, kernels.PrepareEmbedding)
-		m.output = m.tokenEmbd
-	}
 	for i := range m.layers {
 		w := &m.layers[i]
 		for _, t := range []**tensor.Tensor{&w.q, &w.k, &w.v, &w.o, &w.qkv, &w.gate, &w.up, &w.down, &w.gateUp, &w.router} {
-			*t = prep(*t, kernels.Prepare)
+			*t = prep(*t, arena.Prepare)
 		}
 		for _, ts := range [][]*tensor.Tensor{w.expGate, w.expUp, w.expDown} {
 			for e := range ts {
-				ts[e] = prep(ts[e], kernels.Prepare)
+				ts[e] = prep(ts[e], arena.Prepare)
 			}
 		}
+	}
+	if m.output != m.tokenEmbd {
+		m.output = prep(m.output, arena.Prepare)
+	} else {
+		// Tied: one copy serves the lookups (DequantizeRow reads every
+		// layout PrepareEmbedding makes) and the output projection.
+		m.tokenEmbd = prep(m.tokenEmbd, arena.PrepareEmbedding)
+		m.output = m.tokenEmbd
 	}
 }
 

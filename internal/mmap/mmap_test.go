@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 )
 
 // TestDrop checks that dropping the pages of part of a mapping leaves its
@@ -29,5 +30,39 @@ func TestDrop(t *testing.T) {
 	Drop(data, nil)
 	if !bytes.Equal(data, want) {
 		t.Fatal("contents changed after Drop")
+	}
+}
+
+// TestAnon checks that anonymous memory comes zeroed, writable and exactly
+// as long as asked, starting on a huge-page boundary where Nuri asks for
+// huge pages, and that AdviseHuge accepts any slice.
+func TestAnon(t *testing.T) {
+	for _, size := range []int{1, 4096, 3<<20 + 5} {
+		b, release, err := Anon(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != size || cap(b) != size {
+			t.Fatalf("Anon(%d): len %d cap %d", size, len(b), cap(b))
+		}
+		if hp := uintptr(HugePage); hp > 0 && uintptr(size) >= hp && uintptr(unsafe.Pointer(&b[0]))%hp != 0 {
+			t.Errorf("Anon(%d) starts at %p, not on a %d-byte boundary", size, &b[0], hp)
+		}
+		for i := range b {
+			if b[i] != 0 {
+				t.Fatalf("Anon(%d): byte %d is %d", size, i, b[i])
+			}
+			b[i] = byte(i)
+		}
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := make([]byte, 5<<20)
+	for _, part := range [][]byte{nil, big[:1], big[1:], big[4095 : 4<<20+1]} {
+		AdviseHuge(part)
+	}
+	for i := range big {
+		big[i] = byte(i)
 	}
 }

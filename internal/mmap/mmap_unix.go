@@ -10,13 +10,26 @@ import (
 )
 
 // Anon maps size bytes of zeroed private memory outside the Go heap (the
-// garbage collector neither scans nor counts it); release unmaps it.
+// garbage collector neither scans nor counts it); release unmaps it. Where
+// there are transparent huge pages and size fills at least one, the memory
+// starts on a huge-page boundary and is advised to use them (AdviseHuge).
 func Anon(size int) ([]byte, func() error, error) {
-	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	extra := 0
+	if HugePage > 0 && size >= HugePage {
+		extra = HugePage // room to start the data on a huge-page boundary
+	}
+	b, err := unix.Mmap(-1, 0, size+extra, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
 		return nil, nil, err
 	}
-	return b, func() error { return unix.Munmap(b) }, nil
+	off := 0
+	if extra > 0 {
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		off = int((uintptr(extra) - p%uintptr(extra)) % uintptr(extra))
+	}
+	data := b[off : off+size : off+size]
+	AdviseHuge(data)
+	return data, func() error { return unix.Munmap(b) }, nil
 }
 
 // Lock pins b's pages in RAM.
