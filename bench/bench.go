@@ -1,7 +1,8 @@
 // Package bench measures a model's speed the way llama-bench does: prompt
 // processing of P tokens in one batch (ppP) and generation of N tokens one at
-// a time (tgN), repeated R times, reported as tokens/s mean ± stddev, next to
-// this machine's memory-bandwidth roofline for decoding the model.
+// a time (tgN), repeated R times, optionally after D tokens already in the
+// KV cache ("@ dD"), reported as tokens/s mean ± stddev, next to this
+// machine's memory-bandwidth roofline for decoding the model.
 package bench
 
 import (
@@ -25,6 +26,13 @@ type Options struct {
 	Threads     int
 	Bandwidth   bool // measure the read bandwidth for the roofline
 	BandwidthMB int  // bytes read per bandwidth pass (default 1024 MiB)
+	// Depth is the number of tokens in the KV cache before each test (an
+	// untimed prefill, as llama-bench's -d): the tests then run at
+	// positions Depth onwards, so generation also reads that much context.
+	Depth int
+	// KVType is the KV cache element type; "" chooses as the server does
+	// (model.ResolveKVType: F16 below 32K positions, Q8_0 from there).
+	KVType model.KVType
 }
 
 // Result is one test's figures.
@@ -37,9 +45,14 @@ type Result struct {
 	// bandwidth measured around its runs (a probe before and after each
 	// run, averaged per run, then over the runs): what the machine offered
 	// while the test ran, on a host whose bandwidth varies over time.
-	// StreamGBs is the weight bytes the test read per second
-	// (Mean × Report.DecodeBytes). 0 when not measured.
+	// StreamGBs is the bytes the test read per second (Mean × (Report.
+	// DecodeBytes + KVBytes)). 0 when not measured.
 	AroundGBs, StreamGBs float64
+	// KVBytes is, for a tg test with Options.Depth, the KV cache bytes one
+	// generated token reads on average (keys and values of every position
+	// its layers attend to), which the decode roofline adds to the weights.
+	// Without a depth it is 0: the context is then a small share.
+	KVBytes float64
 }
 
 // Report is a whole run.
@@ -52,6 +65,8 @@ type Report struct {
 	Params        int64
 	Backend       string
 	Threads       int
+	KVType        model.KVType
+	Depth         int
 	Results       []Result
 	BandwidthGBs  float64 // measured read bandwidth, 0 if not measured
 	RooflineTGtps float64 // bandwidth / decode bytes
@@ -68,7 +83,19 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 	c := &m.Config
 	rep := &Report{Model: c.Name, Arch: c.Arch, Type: m.WeightType(), WeightBytes: m.WeightBytes(), DecodeBytes: m.DecodeBytes(), Params: m.ParamCount(),
 		Backend: "CPU " + kernels.CPULevel().String(), Threads: pool.Threads()}
-	kv, err := model.NewDenseCache(c, 1, max(opt.Prompt, opt.Gen)+1)
+	if opt.Depth < 0 {
+		return nil, fmt.Errorf("bench: depth %d is negative", opt.Depth)
+	}
+	positions := opt.Depth + max(opt.Prompt, opt.Gen) + 1
+	if c.ContextLen > 0 && positions > c.ContextLen {
+		return nil, fmt.Errorf("bench: depth %d + %d tokens exceeds the model's context of %d", opt.Depth, max(opt.Prompt, opt.Gen), c.ContextLen)
+	}
+	kvType, err := model.ResolveKVType(c, opt.KVType, positions)
+	if err != nil {
+		return nil, err
+	}
+	rep.KVType, rep.Depth = kvType, opt.Depth
+	kv, err := model.NewDenseCacheType(c, kvType, 1, positions)
 	if err != nil {
 		return nil, err
 	}
@@ -81,15 +108,29 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		return t
 	}
 	logits := make([]float32, c.VocabSize)
-	pp := func() (float64, error) {
-		toks := randTokens(opt.Prompt)
+	// prompt runs n random tokens at positions from..from+n-1 in one batch.
+	prompt := func(from, n int) error {
+		toks := randTokens(n)
 		b := &model.Batch{Tokens: toks, Pos: make([]int32, len(toks)), Seq: make([]int32, len(toks)), Logits: make([]bool, len(toks))}
 		for i := range b.Pos {
-			b.Pos[i] = int32(i)
+			b.Pos[i] = int32(from + i)
 		}
 		b.Logits[len(toks)-1] = true
+		return m.Forward(b, kv, logits)
+	}
+	// The context every test starts from, filled once: the tests write only
+	// at positions Depth onwards, so it stays as it is.
+	for from := 0; from < opt.Depth; from += depthBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := prompt(from, min(depthBatch, opt.Depth-from)); err != nil {
+			return nil, fmt.Errorf("bench: filling the KV cache to depth %d: %w", opt.Depth, err)
+		}
+	}
+	pp := func() (float64, error) {
 		start := time.Now()
-		err := m.Forward(b, kv, logits)
+		err := prompt(opt.Depth, opt.Prompt)
 		return time.Since(start).Seconds(), err
 	}
 	tg := func() (float64, error) {
@@ -100,7 +141,7 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 				return 0, err
 			}
 			b.Tokens[0] = int32(rng.IntN(c.VocabSize))
-			b.Pos[0] = int32(i)
+			b.Pos[0] = int32(opt.Depth + i)
 			if err := m.Forward(b, kv, logits); err != nil {
 				return 0, err
 			}
@@ -122,10 +163,16 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		if t.n == 0 {
 			continue
 		}
+		if opt.Depth > 0 {
+			t.name += fmt.Sprintf(" @ d%d", opt.Depth)
+		}
 		if _, err := t.f(); err != nil { // warm-up
 			return nil, err
 		}
 		r := Result{Test: t.name, Tokens: t.n}
+		if t.name[:2] == "tg" && opt.Depth > 0 {
+			r.KVBytes = kvReadBytes(c, kvType, opt.Depth, t.n)
+		}
 		var rates []float64
 		around := probe != nil && t.name[:2] == "tg"
 		last := 0.0
@@ -150,7 +197,7 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		}
 		r.Mean, r.StdDev = meanStd(rates)
 		if around {
-			r.StreamGBs = r.Mean * float64(rep.DecodeBytes) / 1e9
+			r.StreamGBs = r.Mean * (float64(rep.DecodeBytes) + r.KVBytes) / 1e9
 		}
 		rep.Results = append(rep.Results, r)
 	}
@@ -165,6 +212,27 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// kvReadBytes is the KV cache bytes a token generated at positions from to
+// from+n-1 reads on average: in each layer, the keys and values of every
+// position it attends to (all before it, or its sliding window).
+func kvReadBytes(c *model.Config, t model.KVType, from, n int) float64 {
+	row := float64(t.RowBytes(c.KVDim()) + t.RowBytes(c.KVHeads*c.ValueDim))
+	var sum float64
+	for l := 0; l < c.Layers; l++ {
+		for p := from; p < from+n; p++ {
+			seen := p + 1
+			if w := c.Window(l); w > 0 {
+				seen = min(seen, w)
+			}
+			sum += float64(seen) * row
+		}
+	}
+	return sum / float64(max(n, 1))
+}
+
+// depthBatch is the batch the untimed prefill to Options.Depth runs in.
+const depthBatch = 512
 
 // The probes around each tg run read aroundMB MiB (at most) aroundPasses
 // times and keep the fastest pass: some 15 ms at 70 GB/s.
@@ -203,10 +271,19 @@ func (r *Report) Print(w io.Writer) {
 			r.Threads, r.BandwidthGBs, r.RooflineTGtps, float64(r.DecodeBytes)/1e9)
 		for _, res := range r.Results {
 			if len(res.Test) > 2 && res.Test[:2] == "tg" {
-				fmt.Fprintf(w, "%s reaches %.0f%% of the roofline\n", res.Test, 100*res.Mean/r.RooflineTGtps)
+				what := "weights"
+				roof := r.RooflineTGtps
+				if res.KVBytes > 0 {
+					// At depth the context is a second stream to read.
+					what = "weights and KV cache"
+					roof = r.BandwidthGBs * 1e9 / (float64(r.DecodeBytes) + res.KVBytes)
+					fmt.Fprintf(w, "%s also reads %.2f GB of KV cache (%s) per token → roofline %.2f t/s\n",
+						res.Test, res.KVBytes/1e9, r.KVType, roof)
+				}
+				fmt.Fprintf(w, "%s reaches %.0f%% of the roofline\n", res.Test, 100*res.Mean/roof)
 				if res.AroundGBs > 0 {
-					fmt.Fprintf(w, "%s streams %.1f GB/s of weights: %.0f%% of the %.1f GB/s this machine read around its runs\n",
-						res.Test, res.StreamGBs, 100*res.StreamGBs/res.AroundGBs, res.AroundGBs)
+					fmt.Fprintf(w, "%s streams %.1f GB/s of %s: %.0f%% of the %.1f GB/s this machine read around its runs\n",
+						res.Test, res.StreamGBs, what, 100*res.StreamGBs/res.AroundGBs, res.AroundGBs)
 				}
 			}
 		}

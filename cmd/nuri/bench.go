@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 
@@ -12,9 +13,10 @@ import (
 
 func init() {
 	var (
-		opt   bench.Options
-		noMap bool
-		mlock bool
+		opt    bench.Options
+		noMap  bool
+		mlock  bool
+		kvType string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench MODEL",
@@ -31,10 +33,21 @@ figure too: the bandwidth measured just before and after each tgN run.
 MODEL is a GGUF file or a Hugging Face folder; 'nuri testmodel' writes
 random-weight models of real shapes for this purpose. --no-mmap copies the
 weights into RAM first, which keeps the page cache from evicting them between
-tokens on machines that page out file mappings eagerly.`,
-		Example: `  nuri bench llama-1b-q4_0.gguf -p 512 -n 128 -t 2 -r 3 --no-mmap`,
-		Args:    cobra.ExactArgs(1),
+tokens on machines that page out file mappings eagerly.
+
+-d D runs every test after D tokens already in the KV cache (an untimed
+prefill, as llama-bench's -d), so that tgN shows generation with a long
+context: the roofline then counts the KV cache each token reads too.
+--kv-type chooses the cache's element type as 'nuri serve' does (auto: f16
+below 32K positions, q8_0 from there).`,
+		Example: `  nuri bench llama-1b-q4_0.gguf -p 512 -n 128 -t 2 -r 3 --no-mmap
+  nuri bench llama-1b-q4_0.gguf -p 0 -n 64 -d 8192 --kv-type q8_0`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opt.KVType, err = model.ParseKVType(kvType); err != nil {
+				return fmt.Errorf("--kv-type: %w", err)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			m, err := model.LoadWith(args[0], model.LoadOptions{NoMmap: noMap, Mlock: mlock})
@@ -55,6 +68,8 @@ tokens on machines that page out file mappings eagerly.`,
 	f.IntVarP(&opt.Gen, "gen", "n", 128, "tokens generated one at a time (0 = skip)")
 	f.IntVarP(&opt.Reps, "reps", "r", 5, "repetitions of each test")
 	f.IntVarP(&opt.Threads, "threads", "t", 0, "threads (0 = one per physical core)")
+	f.IntVarP(&opt.Depth, "depth", "d", 0, "tokens already in the KV cache before each test")
+	f.StringVar(&kvType, "kv-type", "auto", "KV cache element type: f32, f16, q8_0, or auto (f16 below 32K positions, q8_0 from there)")
 	f.BoolVar(&opt.Bandwidth, "bandwidth", true, "measure memory bandwidth and print the decode roofline")
 	f.BoolVar(&noMap, "no-mmap", false, "copy weights into RAM instead of reading them through the file mapping")
 	f.BoolVar(&mlock, "mlock", false, "pin the weights in RAM")
