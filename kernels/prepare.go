@@ -96,14 +96,7 @@ func NewArena(ws ...*tensor.Tensor) *Arena {
 	if n == 0 {
 		return &Arena{}
 	}
-	raw := make([]byte, n+mmap.HugePage)
-	off := 0
-	if h := uintptr(mmap.HugePage); h > 0 {
-		off = int((h - uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%h) % h)
-	}
-	a := &Arena{buf: raw[off : off+n : off+n]}
-	mmap.AdviseHuge(a.buf)
-	return a
+	return &Arena{buf: mmap.HugeAligned(make([]byte, n+mmap.HugePage), n)}
 }
 
 // Prepare is the package's Prepare, with the copy made in a.

@@ -1,10 +1,6 @@
 package mmap
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // HugePage is the size of a transparent huge page on the platforms Nuri
 // runs on (x86-64 and arm64 with 4 KiB base pages): memory meant for
@@ -21,16 +17,4 @@ const HugePage = 2 << 20
 // afterwards are huge ones (pages already present are left to the kernel's
 // background collapsing). It is advice only: where transparent huge pages
 // are off, nothing changes.
-func AdviseHuge(b []byte) {
-	if len(b) < HugePage {
-		return
-	}
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	lo := (p + HugePage - 1) &^ (HugePage - 1)
-	hi := (p + uintptr(len(b))) &^ (HugePage - 1)
-	if hi <= lo {
-		return
-	}
-	off := int(lo - p)
-	_ = unix.Madvise(b[off:off+int(hi-lo)], unix.MADV_HUGEPAGE)
-}
+func AdviseHuge(b []byte) { advise(b, HugePage, unix.MADV_HUGEPAGE) }

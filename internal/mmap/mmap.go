@@ -1,11 +1,13 @@
 // Package mmap maps model files read-only into memory, for the GGUF and
-// safetensors readers.
+// safetensors readers, and gives the memory weights are copied into, advised
+// onto huge pages.
 package mmap
 
 import (
 	"fmt"
 	"math"
 	"os"
+	"unsafe"
 )
 
 // Map maps the whole file at path read-only. An empty file yields an empty,
@@ -36,4 +38,17 @@ func Map(path string) ([]byte, func() error, error) {
 		return nil, nil, fmt.Errorf("%s: mmap: %w", path, err)
 	}
 	return data, release, nil
+}
+
+// HugeAligned returns the n bytes of b that start at its first huge-page
+// boundary (at its start where Nuri asks for no huge pages), advised onto
+// huge pages (AdviseHuge): b must hold n+HugePage bytes.
+func HugeAligned(b []byte, n int) []byte {
+	off := 0
+	if h := uintptr(HugePage); h > 0 {
+		off = int((h - uintptr(unsafe.Pointer(unsafe.SliceData(b)))%h) % h)
+	}
+	a := b[off : off+n : off+n]
+	AdviseHuge(a)
+	return a
 }

@@ -22,14 +22,11 @@ func Anon(size int) ([]byte, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	off := 0
-	if extra > 0 {
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-		off = int((uintptr(extra) - p%uintptr(extra)) % uintptr(extra))
+	release := func() error { return unix.Munmap(b) }
+	if extra == 0 {
+		return b, release, nil
 	}
-	data := b[off : off+size : off+size]
-	AdviseHuge(data)
-	return data, func() error { return unix.Munmap(b) }, nil
+	return HugeAligned(b, size), release, nil
 }
 
 // Lock pins b's pages in RAM.
@@ -58,12 +55,18 @@ func Drop(region, part []byte) {
 	if p0 < r0 || p0+uintptr(len(part)) > r0+uintptr(len(region)) {
 		return
 	}
-	page := uintptr(os.Getpagesize())
-	lo := (p0 + page - 1) &^ (page - 1)
-	hi := (p0 + uintptr(len(part))) &^ (page - 1)
-	if hi <= lo {
+	advise(part, uintptr(os.Getpagesize()), unix.MADV_DONTNEED)
+}
+
+// advise gives the kernel advice about the whole pages of size page (a
+// power of two) that lie inside b, leaving the parts at either end alone.
+func advise(b []byte, page uintptr, advice int) {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := (p + page - 1) &^ (page - 1)
+	hi := (p + uintptr(len(b))) &^ (page - 1)
+	if len(b) == 0 || hi <= lo {
 		return
 	}
-	off := int(lo - r0)
-	_ = unix.Madvise(region[off:off+int(hi-lo)], unix.MADV_DONTNEED)
+	off := int(lo - p)
+	_ = unix.Madvise(b[off:off+int(hi-lo)], advice)
 }
