@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
@@ -98,17 +99,11 @@ func (m *Model) init() error {
 // layout (an untied token embedding, only read row by row, keeps its file
 // layout).
 func (m *Model) prepareWeights() {
-	// The copies share one arena, in the order decode reads them.
-	var ws []*tensor.Tensor
-	for i := range m.layers {
-		w := &m.layers[i]
-		ws = append(ws, w.q, w.k, w.v, w.o, w.qkv, w.gate, w.up, w.down, w.gateUp, w.router)
-		ws = append(ws, w.expGate...)
-		ws = append(ws, w.expUp...)
-		ws = append(ws, w.expDown...)
-	}
-	ws = append(ws, m.output)
-	arena := kernels.NewArena(ws...)
+	// The copies share one arena, made below in the order decode reads
+	// them; an untied token embedding is not repacked, so it takes no room.
+	arena := kernels.NewArena(slices.DeleteFunc(m.weights(), func(t *tensor.Tensor) bool {
+		return t == m.tokenEmbd && t != m.output
+	})...)
 	// prep repacks one weight; its file bytes are no longer read.
 	prep := func(t *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) *tensor.Tensor {
 		p := f(t)
