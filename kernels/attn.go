@@ -61,19 +61,29 @@ func (t KVType) RowBytes(n int) int {
 // AttnScores sets s[i*ldS+j] = scale · q_i·k_j for queries i < nq and keys
 // j < nk, where q_i = q[i*hd : (i+1)*hd] and k_j is the row of hd elements of
 // type kt at k[j*kStride:]. Q8_0 needs hd to be a multiple of 32.
-func AttnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+//
+// While it reads a row, the kernel asks for the memory ahead bytes further on
+// to be brought into cache (a hint, never a read: any distance is safe), so
+// that a caller who knows where the next rows lie (the next block of a paged
+// cache) can overlap their loading with this call's arithmetic. Zero means
+// sixteen rows on.
+func AttnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32, ahead int) {
 	if nq <= 0 || nk <= 0 || hd <= 0 {
 		return
 	}
 	checkAttn("AttnScores", kt, hd, nq, nk, ldS, len(s), len(k), kStride)
 	_ = q[nq*hd-1]
-	attnScores(s, ldS, q, nq, hd, k, kStride, kt, nk, scale)
+	if ahead == 0 {
+		ahead = attnAhead * kStride
+	}
+	attnScores(s, ldS, q, nq, hd, k, kStride, kt, nk, scale, ahead)
 }
 
 // AttnAccumulate adds to out[i*ldO+d] the sum over keys j < nk of
 // p[i*ldP+j] · v_j[d], for rows i < nq and d < hd, where v_j is the row of hd
 // elements of type vt at v[j*vStride:]. Q8_0 needs hd to be a multiple of 32.
-func AttnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int) {
+// Rows ahead bytes further on are prefetched as in AttnScores.
+func AttnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int, ahead int) {
 	if nq <= 0 || nk <= 0 || hd <= 0 {
 		return
 	}
@@ -81,8 +91,14 @@ func AttnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, 
 	if ldO < hd || len(out) < (nq-1)*ldO+hd {
 		panic(fmt.Sprintf("kernels: AttnAccumulate: output of %d values too short for %d rows of %d (pitch %d)", len(out), nq, hd, ldO))
 	}
-	attnAccumulate(out, ldO, p, ldP, nq, v, vStride, vt, nk, hd)
+	if ahead == 0 {
+		ahead = attnAhead * vStride
+	}
+	attnAccumulate(out, ldO, p, ldP, nq, v, vStride, vt, nk, hd, ahead)
 }
+
+// attnAhead is how many rows on the kernels prefetch by default.
+const attnAhead = 16
 
 // AttnWiden converts n rows of hd elements of type t, stride bytes apart in
 // src, to float32 rows dst[j*ldD : j*ldD+hd]. When many queries share a key

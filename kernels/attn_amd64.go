@@ -6,123 +6,123 @@ package kernels
 // or 16 keys (R1: one query), written scaled to s with pitch ldS.
 
 //go:noescape
-func attnScF32R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF32R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScF32R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF32R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScF16R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF16R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScF16R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF16R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScQ8R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScQ8R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScQ8R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScQ8R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 // Accumulation kernels: R rows × 16·W values of out, over nk ≥ 1 keys.
 
 //go:noescape
-func attnAcF32R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnScF32R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF32R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScF16R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScF16R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnScQ8R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+func attnScQ8R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
 //go:noescape
-func attnAcF32R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 // AVX2 kernels: scores for 2 queries × 4 keys (a single query passes
 // qStride = ldS = 0), accumulation for 2 or 1 rows × 8·W values.
@@ -137,55 +137,55 @@ func attnScF16AVX2(q *float32, hd int, qStride int, k *byte, kStride int, groups
 func attnScQ8AVX2(q *float32, hd int, qStride int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
 
 //go:noescape
-func attnAcF32R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF32R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF32R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcF16R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcF16R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
-func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 //go:noescape
 func attnWidenF16AVX512(dst *float32, ldD int, src *byte, stride int, n int, hd int)
@@ -199,9 +199,9 @@ func attnMaxAVX512(x *float32, n int) float32
 //go:noescape
 func attnExpSumAVX512(x *float32, n int, m float32) float32
 
-type attnScFn func(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+type attnScFn func(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 
-type attnAcFn func(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+type attnAcFn func(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 
 // Kernels by type: scores for 4, 2 and 1 queries; accumulation for 4, 2
 // and 1 rows by width W (index W; nil where there is none).
@@ -265,7 +265,7 @@ func attnScoresAVX2(s []float32, ldS int, q []float32, nq, hd int, k []byte, kSt
 	}
 }
 
-func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32, ahead int) {
 	if level == AVX2 && hd%8 == 0 {
 		attnScoresAVX2(s, ldS, q, nq, hd, k, kStride, kt, nk, scale)
 		return
@@ -276,14 +276,14 @@ func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride
 	}
 	i := 0
 	for ; i+4 <= nq; i += 4 {
-		attnScoreRows(attnSc4[kt], 4, s, ldS, q, i, hd, k, kStride, kt, nk, scale)
+		attnScoreRows(attnSc4[kt], 4, s, ldS, q, i, hd, k, kStride, kt, nk, scale, ahead)
 	}
 	if i+2 <= nq {
-		attnScoreRows(attnSc2[kt], 8, s, ldS, q, i, hd, k, kStride, kt, nk, scale)
+		attnScoreRows(attnSc2[kt], 8, s, ldS, q, i, hd, k, kStride, kt, nk, scale, ahead)
 		i += 2
 	}
 	for ; i < nq; i++ {
-		attnScoreRows(attnSc1[kt], 16, s, ldS, q, i, hd, k, kStride, kt, nk, scale)
+		attnScoreRows(attnSc1[kt], 16, s, ldS, q, i, hd, k, kStride, kt, nk, scale, ahead)
 	}
 }
 
@@ -291,28 +291,28 @@ func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride
 // i on. A last partial group of keys is recomputed as the final c keys
 // (rewriting some scores with the same values); fewer than c keys in all
 // go through the row dot products.
-func attnScoreRows(fn attnScFn, c int, s []float32, ldS int, q []float32, i, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+func attnScoreRows(fn attnScFn, c int, s []float32, ldS int, q []float32, i, hd int, k []byte, kStride int, kt KVType, nk int, scale float32, ahead int) {
 	rows := 16 / c
 	groups := nk / c
 	if groups == 0 {
 		attnScoresGo(s, ldS, q, i, i+rows, hd, k, kStride, kt, 0, nk, scale)
 		return
 	}
-	fn(&q[i*hd], hd, &k[0], kStride, groups, &s[i*ldS], ldS, scale)
+	fn(&q[i*hd], hd, &k[0], kStride, groups, &s[i*ldS], ldS, scale, ahead)
 	if groups*c < nk {
 		j := nk - c
-		fn(&q[i*hd], hd, &k[j*kStride], kStride, 1, &s[i*ldS+j], ldS, scale)
+		fn(&q[i*hd], hd, &k[j*kStride], kStride, 1, &s[i*ldS+j], ldS, scale, ahead)
 	}
 }
 
-func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int) {
+func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int, ahead int) {
 	if level == AVX2 && hd%8 == 0 {
 		i := 0
 		for ; i+2 <= nq; i += 2 {
-			attnAccRows(&attnAc2AVX2[vt], 4, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8)
+			attnAccRows(&attnAc2AVX2[vt], 4, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8, ahead)
 		}
 		if i < nq {
-			attnAccRows(&attnAc1AVX2[vt], 8, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8)
+			attnAccRows(&attnAc1AVX2[vt], 8, 8, out, ldO, p, ldP, i, v, vStride, vt, nk, hd/8, ahead)
 		}
 		return
 	}
@@ -323,26 +323,26 @@ func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, 
 	chunks := hd / 16
 	i := 0
 	for ; i+4 <= nq; i += 4 {
-		attnAccRows(&attnAc4[vt], 4, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc4[vt], 4, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks, ahead)
 	}
 	if i+2 <= nq {
-		attnAccRows(&attnAc2[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc2[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks, ahead)
 		i += 2
 	}
 	for ; i < nq; i++ {
-		attnAccRows(&attnAc1[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks)
+		attnAccRows(&attnAc1[vt], 8, 16, out, ldO, p, ldP, i, v, vStride, vt, nk, chunks, ahead)
 	}
 }
 
 // attnAccRows covers the columns of rows i.. with the widest kernels first;
 // a kernel of width W spans W chunks of cw values.
-func attnAccRows(fns *[9]attnAcFn, widest, cw int, out []float32, ldO int, p []float32, ldP, i int, v []byte, vStride int, vt KVType, nk, chunks int) {
+func attnAccRows(fns *[9]attnAcFn, widest, cw int, out []float32, ldO int, p []float32, ldP, i int, v []byte, vStride int, vt KVType, nk, chunks, ahead int) {
 	for c := 0; c < chunks; {
 		w := widest
 		for w > chunks-c || fns[w] == nil {
 			w /= 2
 		}
-		fns[w](&out[i*ldO+cw*c], ldO, &p[i*ldP], ldP, &v[vt.RowBytes(cw*c)], vStride, nk)
+		fns[w](&out[i*ldO+cw*c], ldO, &p[i*ldP], ldP, &v[vt.RowBytes(cw*c)], vStride, nk, ahead)
 		c += w
 	}
 }

@@ -12,9 +12,9 @@
 // 8·W) stay in registers while the keys stream past; each key's values are
 // widened to float32 once and used by all R rows.
 
-// func attnScF32R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF32R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 4 queries × 4 keys per step.
-TEXT ·attnScF32R4(SB), NOSPLIT, $0-60
+TEXT ·attnScF32R4(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -26,8 +26,7 @@ TEXT ·attnScF32R4(SB), NOSPLIT, $0-60
 	MOVQ R9, R11
 	SHLQ $2, R11
 	LEAQ (R11)(R11*2), R12
-	MOVQ BX, R8
-	SHLQ $4, R8
+	MOVQ ahead+64(FP), R8
 attnScF32R4_group:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -149,9 +148,9 @@ attnScF32R4_inner:
 	VZEROUPPER
 	RET
 
-// func attnScF32R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF32R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 2 queries × 8 keys per step.
-TEXT ·attnScF32R2(SB), NOSPLIT, $0-60
+TEXT ·attnScF32R2(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -182,7 +181,8 @@ attnScF32R2_group:
 	MOVQ hd+8(FP), R9
 	SHRQ $4, R9
 	LEAQ (DI)(BX*4), R11
-	LEAQ (DI)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -293,9 +293,9 @@ attnScF32R2_inner:
 	VZEROUPPER
 	RET
 
-// func attnScF32R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF32R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 1 query × 16 keys per step.
-TEXT ·attnScF32R1(SB), NOSPLIT, $0-60
+TEXT ·attnScF32R1(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -327,7 +327,8 @@ attnScF32R1_group:
 	LEAQ (DI)(BX*4), R11
 	LEAQ (DI)(BX*8), R12
 	LEAQ (R11)(BX*8), R13
-	LEAQ (R12)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -446,9 +447,9 @@ attnScF32R1_inner:
 	VZEROUPPER
 	RET
 
-// func attnScF16R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF16R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 4 queries × 4 keys per step.
-TEXT ·attnScF16R4(SB), NOSPLIT, $0-60
+TEXT ·attnScF16R4(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -460,8 +461,7 @@ TEXT ·attnScF16R4(SB), NOSPLIT, $0-60
 	MOVQ R9, R11
 	SHLQ $2, R11
 	LEAQ (R11)(R11*2), R12
-	MOVQ BX, R8
-	SHLQ $4, R8
+	MOVQ ahead+64(FP), R8
 attnScF16R4_group:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -583,9 +583,9 @@ attnScF16R4_inner:
 	VZEROUPPER
 	RET
 
-// func attnScF16R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF16R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 2 queries × 8 keys per step.
-TEXT ·attnScF16R2(SB), NOSPLIT, $0-60
+TEXT ·attnScF16R2(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -616,7 +616,8 @@ attnScF16R2_group:
 	MOVQ hd+8(FP), R9
 	SHRQ $4, R9
 	LEAQ (DI)(BX*4), R11
-	LEAQ (DI)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -727,9 +728,9 @@ attnScF16R2_inner:
 	VZEROUPPER
 	RET
 
-// func attnScF16R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScF16R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 1 query × 16 keys per step.
-TEXT ·attnScF16R1(SB), NOSPLIT, $0-60
+TEXT ·attnScF16R1(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -761,7 +762,8 @@ attnScF16R1_group:
 	LEAQ (DI)(BX*4), R11
 	LEAQ (DI)(BX*8), R12
 	LEAQ (R11)(BX*8), R13
-	LEAQ (R12)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -896,9 +898,9 @@ attnScF16R1_inner:
 	VZEROUPPER
 	RET
 
-// func attnScQ8R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScQ8R4(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 4 queries × 4 keys per step.
-TEXT ·attnScQ8R4(SB), NOSPLIT, $0-60
+TEXT ·attnScQ8R4(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -910,8 +912,7 @@ TEXT ·attnScQ8R4(SB), NOSPLIT, $0-60
 	MOVQ R9, R11
 	SHLQ $2, R11
 	LEAQ (R11)(R11*2), R12
-	MOVQ BX, R8
-	SHLQ $4, R8
+	MOVQ ahead+64(FP), R8
 attnScQ8R4_group:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -1082,9 +1083,9 @@ attnScQ8R4_inner:
 	VZEROUPPER
 	RET
 
-// func attnScQ8R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScQ8R2(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 2 queries × 8 keys per step.
-TEXT ·attnScQ8R2(SB), NOSPLIT, $0-60
+TEXT ·attnScQ8R2(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -1115,7 +1116,8 @@ attnScQ8R2_group:
 	MOVQ hd+8(FP), R9
 	SHRQ $5, R9
 	LEAQ (DI)(BX*4), R11
-	LEAQ (DI)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -1301,9 +1303,9 @@ attnScQ8R2_inner:
 	VZEROUPPER
 	RET
 
-// func attnScQ8R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)
+// func attnScQ8R1(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)
 // 1 query × 16 keys per step.
-TEXT ·attnScQ8R1(SB), NOSPLIT, $0-60
+TEXT ·attnScQ8R1(SB), NOSPLIT, $0-72
 	MOVQ q+0(FP), SI
 	MOVQ k+16(FP), DI
 	MOVQ kStride+24(FP), BX
@@ -1335,7 +1337,8 @@ attnScQ8R1_group:
 	LEAQ (DI)(BX*4), R11
 	LEAQ (DI)(BX*8), R12
 	LEAQ (R11)(BX*8), R13
-	LEAQ (R12)(BX*8), R8
+	MOVQ ahead+64(FP), R8
+	ADDQ DI, R8
 	PREFETCHT0 (R8)
 	PREFETCHT0 64(R8)
 	PREFETCHT0 (R8)(BX*1)
@@ -1600,9 +1603,9 @@ attnScQ8R1_inner:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 64 values.
-TEXT ·attnAcF32R4W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R4W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1614,8 +1617,7 @@ TEXT ·attnAcF32R4W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -1684,9 +1686,9 @@ attnAcF32R4W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 32 values.
-TEXT ·attnAcF32R4W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R4W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1698,8 +1700,7 @@ TEXT ·attnAcF32R4W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -1740,9 +1741,9 @@ attnAcF32R4W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 16 values.
-TEXT ·attnAcF32R4W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R4W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1754,8 +1755,7 @@ TEXT ·attnAcF32R4W1(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI)(R8*1), Z1
 	VMOVUPS (DI)(R8*2), Z2
@@ -1782,9 +1782,9 @@ attnAcF32R4W1_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 128 values.
-TEXT ·attnAcF32R2W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1796,8 +1796,7 @@ TEXT ·attnAcF32R2W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -1872,9 +1871,9 @@ attnAcF32R2W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 64 values.
-TEXT ·attnAcF32R2W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1886,8 +1885,7 @@ TEXT ·attnAcF32R2W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -1930,9 +1928,9 @@ attnAcF32R2W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values.
-TEXT ·attnAcF32R2W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1944,8 +1942,7 @@ TEXT ·attnAcF32R2W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -1972,9 +1969,9 @@ attnAcF32R2W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 16 values.
-TEXT ·attnAcF32R2W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -1986,8 +1983,7 @@ TEXT ·attnAcF32R2W1(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI)(R8*1), Z1
 attnAcF32R2W1_loop:
@@ -2006,9 +2002,9 @@ attnAcF32R2W1_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 128 values.
-TEXT ·attnAcF32R1W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2020,8 +2016,7 @@ TEXT ·attnAcF32R1W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2071,16 +2066,15 @@ attnAcF32R1W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, two keys per step.
-TEXT ·attnAcF32R1W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -2147,16 +2141,15 @@ attnAcF32R1W4_done:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, two keys per step.
-TEXT ·attnAcF32R1W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -2199,16 +2192,15 @@ attnAcF32R1W2_done:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 16 values, two keys per step.
-TEXT ·attnAcF32R1W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 attnAcF32R1W1_pair:
@@ -2239,9 +2231,9 @@ attnAcF32R1W1_done:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 64 values.
-TEXT ·attnAcF16R4W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R4W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2253,8 +2245,7 @@ TEXT ·attnAcF16R4W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2321,9 +2312,9 @@ attnAcF16R4W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 32 values.
-TEXT ·attnAcF16R4W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R4W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2335,8 +2326,7 @@ TEXT ·attnAcF16R4W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -2376,9 +2366,9 @@ attnAcF16R4W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R4W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 16 values.
-TEXT ·attnAcF16R4W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R4W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2390,8 +2380,7 @@ TEXT ·attnAcF16R4W1(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI)(R8*1), Z1
 	VMOVUPS (DI)(R8*2), Z2
@@ -2418,9 +2407,9 @@ attnAcF16R4W1_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 128 values.
-TEXT ·attnAcF16R2W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2432,8 +2421,7 @@ TEXT ·attnAcF16R2W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2504,9 +2492,9 @@ attnAcF16R2W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 64 values.
-TEXT ·attnAcF16R2W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2518,8 +2506,7 @@ TEXT ·attnAcF16R2W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2560,9 +2547,9 @@ attnAcF16R2W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values.
-TEXT ·attnAcF16R2W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2574,8 +2561,7 @@ TEXT ·attnAcF16R2W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -2601,9 +2587,9 @@ attnAcF16R2W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 16 values.
-TEXT ·attnAcF16R2W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2615,8 +2601,7 @@ TEXT ·attnAcF16R2W1(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI)(R8*1), Z1
 attnAcF16R2W1_loop:
@@ -2635,9 +2620,9 @@ attnAcF16R2W1_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 128 values.
-TEXT ·attnAcF16R1W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2649,8 +2634,7 @@ TEXT ·attnAcF16R1W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2696,16 +2680,15 @@ attnAcF16R1W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, two keys per step.
-TEXT ·attnAcF16R1W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -2768,16 +2751,15 @@ attnAcF16R1W4_done:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, two keys per step.
-TEXT ·attnAcF16R1W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -2818,16 +2800,15 @@ attnAcF16R1W2_done:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W1(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 16 values, two keys per step.
-TEXT ·attnAcF16R1W1(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W1(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 attnAcF16R1W1_pair:
@@ -2858,9 +2839,9 @@ attnAcF16R1W1_done:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R4W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 64 values.
-TEXT ·attnAcQ8R4W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R4W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2872,8 +2853,7 @@ TEXT ·attnAcQ8R4W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -2952,9 +2932,9 @@ attnAcQ8R4W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R4W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 4 rows × 32 values.
-TEXT ·attnAcQ8R4W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R4W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -2966,8 +2946,7 @@ TEXT ·attnAcQ8R4W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -3013,9 +2992,9 @@ attnAcQ8R4W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R2W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 128 values.
-TEXT ·attnAcQ8R2W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R2W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3027,8 +3006,7 @@ TEXT ·attnAcQ8R2W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -3122,9 +3100,9 @@ attnAcQ8R2W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R2W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 64 values.
-TEXT ·attnAcQ8R2W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R2W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3136,8 +3114,7 @@ TEXT ·attnAcQ8R2W4(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -3190,9 +3167,9 @@ attnAcQ8R2W4_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R2W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values.
-TEXT ·attnAcQ8R2W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R2W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3204,8 +3181,7 @@ TEXT ·attnAcQ8R2W2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS (DI)(R8*1), Z2
@@ -3237,9 +3213,9 @@ attnAcQ8R2W2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R1W8(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 128 values.
-TEXT ·attnAcQ8R1W8(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R1W8(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3251,8 +3227,7 @@ TEXT ·attnAcQ8R1W8(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VMOVUPS 64(DI), Z1
 	VMOVUPS 128(DI), Z2
@@ -3321,16 +3296,15 @@ attnAcQ8R1W8_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R1W4(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, two keys per step.
-TEXT ·attnAcQ8R1W4(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R1W4(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -3429,16 +3403,15 @@ attnAcQ8R1W4_done:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R1W2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, two keys per step.
-TEXT ·attnAcQ8R1W2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R1W2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ p+16(FP), SI
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Z0
 	VPXORD Z8, Z8, Z8
 	VMOVUPS 64(DI), Z1
@@ -3847,9 +3820,9 @@ attnScQ8AVX2_inner:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values, AVX2.
-TEXT ·attnAcF32R2W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3859,8 +3832,7 @@ TEXT ·attnAcF32R2W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -3901,9 +3873,9 @@ attnAcF32R2W4AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 16 values, AVX2.
-TEXT ·attnAcF32R2W2AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W2AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3913,8 +3885,7 @@ TEXT ·attnAcF32R2W2AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS (DI)(R8*1), Y2
@@ -3940,9 +3911,9 @@ attnAcF32R2W2AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 8 values, AVX2.
-TEXT ·attnAcF32R2W1AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R2W1AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3952,8 +3923,7 @@ TEXT ·attnAcF32R2W1AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI)(R8*1), Y1
 attnAcF32R2W1AVX2_loop:
@@ -3972,9 +3942,9 @@ attnAcF32R2W1AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, AVX2.
-TEXT ·attnAcF32R1W8AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W8AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -3984,8 +3954,7 @@ TEXT ·attnAcF32R1W8AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4031,9 +4000,9 @@ attnAcF32R1W8AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, AVX2.
-TEXT ·attnAcF32R1W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4043,8 +4012,7 @@ TEXT ·attnAcF32R1W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4072,9 +4040,9 @@ attnAcF32R1W4AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 16 values, AVX2.
-TEXT ·attnAcF32R1W2AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W2AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4084,8 +4052,7 @@ TEXT ·attnAcF32R1W2AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 attnAcF32R1W2AVX2_loop:
@@ -4104,9 +4071,9 @@ attnAcF32R1W2AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF32R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF32R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 8 values, AVX2.
-TEXT ·attnAcF32R1W1AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF32R1W1AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4116,8 +4083,7 @@ TEXT ·attnAcF32R1W1AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 attnAcF32R1W1AVX2_loop:
 	PREFETCHT0 (DX)(R12*1)
@@ -4132,9 +4098,9 @@ attnAcF32R1W1AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values, AVX2.
-TEXT ·attnAcF16R2W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4144,8 +4110,7 @@ TEXT ·attnAcF16R2W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4185,9 +4150,9 @@ attnAcF16R2W4AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 16 values, AVX2.
-TEXT ·attnAcF16R2W2AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W2AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4197,8 +4162,7 @@ TEXT ·attnAcF16R2W2AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS (DI)(R8*1), Y2
@@ -4224,9 +4188,9 @@ attnAcF16R2W2AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R2W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 8 values, AVX2.
-TEXT ·attnAcF16R2W1AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R2W1AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4236,8 +4200,7 @@ TEXT ·attnAcF16R2W1AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI)(R8*1), Y1
 attnAcF16R2W1AVX2_loop:
@@ -4256,9 +4219,9 @@ attnAcF16R2W1AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, AVX2.
-TEXT ·attnAcF16R1W8AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W8AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4268,8 +4231,7 @@ TEXT ·attnAcF16R1W8AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4313,9 +4275,9 @@ attnAcF16R1W8AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, AVX2.
-TEXT ·attnAcF16R1W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4325,8 +4287,7 @@ TEXT ·attnAcF16R1W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4353,9 +4314,9 @@ attnAcF16R1W4AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W2AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 16 values, AVX2.
-TEXT ·attnAcF16R1W2AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W2AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4365,8 +4326,7 @@ TEXT ·attnAcF16R1W2AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 attnAcF16R1W2AVX2_loop:
@@ -4385,9 +4345,9 @@ attnAcF16R1W2AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcF16R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcF16R1W1AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 8 values, AVX2.
-TEXT ·attnAcF16R1W1AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcF16R1W1AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4397,8 +4357,7 @@ TEXT ·attnAcF16R1W1AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 attnAcF16R1W1AVX2_loop:
 	PREFETCHT0 (DX)(R12*1)
@@ -4413,9 +4372,9 @@ attnAcF16R1W1AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R2W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 2 rows × 32 values, AVX2.
-TEXT ·attnAcQ8R2W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R2W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4425,8 +4384,7 @@ TEXT ·attnAcQ8R2W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4476,9 +4434,9 @@ attnAcQ8R2W4AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R1W8AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 64 values, AVX2.
-TEXT ·attnAcQ8R1W8AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R1W8AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4488,8 +4446,7 @@ TEXT ·attnAcQ8R1W8AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2
@@ -4553,9 +4510,9 @@ attnAcQ8R1W8AVX2_loop:
 	VZEROUPPER
 	RET
 
-// func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)
+// func attnAcQ8R1W4AVX2(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)
 // 1 row × 32 values, AVX2.
-TEXT ·attnAcQ8R1W4AVX2(SB), NOSPLIT, $0-56
+TEXT ·attnAcQ8R1W4AVX2(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), DI
 	MOVQ ldO+8(FP), R8
 	SHLQ $2, R8
@@ -4565,8 +4522,7 @@ TEXT ·attnAcQ8R1W4AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+32(FP), DX
 	MOVQ vStride+40(FP), BX
 	MOVQ nk+48(FP), CX
-	MOVQ BX, R12
-	SHLQ $4, R12
+	MOVQ ahead+56(FP), R12
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS 64(DI), Y2

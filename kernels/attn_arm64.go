@@ -203,7 +203,7 @@ func attnNEON(t KVType, hd int) bool {
 	return level >= NEON && hd%4 == 0 && (t != KVQ8_0 || hd <= attnQ8Buf/8)
 }
 
-func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32) {
+func attnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32, _ int) {
 	if !attnNEON(kt, hd) || nk < attnMinKeys {
 		attnScoresGo(s, ldS, q, 0, nq, hd, k, kStride, kt, 0, nk, scale)
 		return
@@ -259,7 +259,7 @@ func attnScoreRowsNEON(rows, c int, s []float32, ldS int, q []float32, i, hd int
 	}
 }
 
-func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int) {
+func attnAccumulate(out []float32, ldO int, p []float32, ldP, nq int, v []byte, vStride int, vt KVType, nk, hd int, _ int) {
 	if !attnNEON(vt, hd) {
 		attnAccumulateGo(out, ldO, p, ldP, nq, v, vStride, vt, nk, hd)
 		return

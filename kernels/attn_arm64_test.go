@@ -81,7 +81,7 @@ func TestAttnNEONScores(t *testing.T) {
 				got[i], want[i] = -3, -3
 			}
 			const scale = 0.0883883
-			AttnScores(got, ldS, q, c.nq, c.hd, k, stride, c.kt, c.nk, scale)
+			AttnScores(got, ldS, q, c.nq, c.hd, k, stride, c.kt, c.nk, scale, 0)
 			attnScoresGo(want, ldS, q, 0, c.nq, c.hd, k, stride, c.kt, 0, c.nk, scale)
 			for i := 0; i < c.nq; i++ {
 				for j := 0; j < ldS; j++ {
@@ -125,7 +125,7 @@ func TestAttnNEONAccumulate(t *testing.T) {
 			got := randFloats(r, c.nq*ldO)
 			want := append([]float32(nil), got...)
 			before := append([]float32(nil), got...)
-			AttnAccumulate(got, ldO, p, ldP, c.nq, v, stride, c.kt, c.nk, c.hd)
+			AttnAccumulate(got, ldO, p, ldP, c.nq, v, stride, c.kt, c.nk, c.hd, 0)
 			attnAccumulateGo(want, ldO, p, ldP, c.nq, v, stride, c.kt, c.nk, c.hd)
 			for i := 0; i < c.nq; i++ {
 				for d := 0; d < ldO; d++ {

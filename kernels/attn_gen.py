@@ -65,9 +65,9 @@ def scores(t, R):
     C = 16 // R
     name = f"attnSc{t}R{R}"
     lab = name
-    emit(f"// func {name}(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)")
+    emit(f"// func {name}(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)")
     emit(f"// {R} quer{'y' if R == 1 else 'ies'} × {C} keys per step.")
-    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-60")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-72")
     emit("\tMOVQ q+0(FP), SI")
     emit("\tMOVQ k+16(FP), DI")
     emit("\tMOVQ kStride+24(FP), BX")
@@ -81,8 +81,7 @@ def scores(t, R):
         emit("\tMOVQ R9, R11")
         emit("\tSHLQ $2, R11")  # query row stride in bytes
         emit("\tLEAQ (R11)(R11*2), R12")
-        emit("\tMOVQ BX, R8")
-        emit(f"\tSHLQ ${PF4.bit_length() - 1}, R8")  # prefetch distance in bytes
+        emit("\tMOVQ ahead+64(FP), R8")  # prefetch distance in bytes
     emit(f"{lab}_group:")
     for i in range(16):
         emit(f"\tVPXORD Z{i}, Z{i}, Z{i}")
@@ -93,8 +92,9 @@ def scores(t, R):
         emit("\tLEAQ (DI)(BX*4), R11")
         emit("\tLEAQ (DI)(BX*8), R12")
         emit("\tLEAQ (R11)(BX*8), R13")
-        # Prefetch the first two lines of the next group's rows.
-        emit("\tLEAQ (R12)(BX*8), R8")
+        # Prefetch the first two lines of the group's rows, ahead.
+        emit("\tMOVQ ahead+64(FP), R8")
+        emit("\tADDQ DI, R8")
         for b in range(4):
             for idx in ["", "(BX*1)", "(BX*2)", "(R10*1)"]:
                 emit(f"\tPREFETCHT0 (R8){idx}")
@@ -229,9 +229,9 @@ def scores(t, R):
 def accumulate(t, R, W):
     name = f"attnAc{t}R{R}W{W}"
     lab = name
-    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)")
+    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)")
     emit(f"// {R} row{'s' if R > 1 else ''} × {16 * W} values.")
-    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-56")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
     emit("\tMOVQ out+0(FP), DI")
     emit("\tMOVQ ldO+8(FP), R8")
     emit("\tSHLQ $2, R8")
@@ -243,8 +243,7 @@ def accumulate(t, R, W):
     emit("\tMOVQ v+32(FP), DX")
     emit("\tMOVQ vStride+40(FP), BX")
     emit("\tMOVQ nk+48(FP), CX")
-    emit("\tMOVQ BX, R12")
-    emit(f"\tSHLQ ${PF4.bit_length() - 1}, R12")  # prefetch distance in bytes
+    emit("\tMOVQ ahead+56(FP), R12")
     nbytes = {"F32": 64 * W, "F16": 32 * W, "Q8": 17 * W}[t]
     pf_offs = list(range(0, nbytes, 64))
     if (nbytes - 1) // 64 * 64 not in pf_offs:
@@ -292,9 +291,9 @@ def scores2(t):
     R, C = 2, 8
     name = f"attnSc{t}R2"
     lab = name
-    emit(f"// func {name}(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32)")
+    emit(f"// func {name}(q *float32, hd int, k *byte, kStride int, groups int, s *float32, ldS int, scale float32, ahead int)")
     emit("// 2 queries × 8 keys per step.")
-    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-60")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-72")
     emit("\tMOVQ q+0(FP), SI")
     emit("\tMOVQ k+16(FP), DI")
     emit("\tMOVQ kStride+24(FP), BX")
@@ -311,7 +310,8 @@ def scores2(t):
     emit("\tMOVQ hd+8(FP), R9")
     emit("\tSHRQ $4, R9" if t != "Q8" else "\tSHRQ $5, R9")
     emit("\tLEAQ (DI)(BX*4), R11")
-    emit("\tLEAQ (DI)(BX*8), R8")
+    emit("\tMOVQ ahead+64(FP), R8")
+    emit("\tADDQ DI, R8")
     for b in range(2):
         for idx in ["", "(BX*1)", "(BX*2)", "(R10*1)"]:
             emit(f"\tPREFETCHT0 (R8){idx}")
@@ -406,16 +406,15 @@ def accumulate1(t, W):
     latency would otherwise bound a single narrow row)."""
     name = f"attnAc{t}R1W{W}"
     lab = name
-    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)")
+    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)")
     emit(f"// 1 row × {16 * W} values, two keys per step.")
-    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-56")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
     emit("\tMOVQ out+0(FP), DI")
     emit("\tMOVQ p+16(FP), SI")
     emit("\tMOVQ v+32(FP), DX")
     emit("\tMOVQ vStride+40(FP), BX")
     emit("\tMOVQ nk+48(FP), CX")
-    emit("\tMOVQ BX, R12")
-    emit(f"\tSHLQ ${PF4.bit_length() - 1}, R12")
+    emit("\tMOVQ ahead+56(FP), R12")
     nbytes = {"F32": 64 * W, "F16": 32 * W, "Q8": 17 * W}[t]
     pf_offs = list(range(0, nbytes, 64))
     if (nbytes - 1) // 64 * 64 not in pf_offs:
@@ -561,9 +560,9 @@ def scores_avx2(t):
 def accumulate_avx2(t, R, W):
     name = f"attnAc{t}R{R}W{W}AVX2"
     lab = name
-    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int)")
+    emit(f"// func {name}(out *float32, ldO int, p *float32, ldP int, v *byte, vStride int, nk int, ahead int)")
     emit(f"// {R} row{'s' if R > 1 else ''} × {8 * W} values, AVX2.")
-    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-56")
+    emit(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
     emit("\tMOVQ out+0(FP), DI")
     emit("\tMOVQ ldO+8(FP), R8")
     emit("\tSHLQ $2, R8")
@@ -573,8 +572,7 @@ def accumulate_avx2(t, R, W):
     emit("\tMOVQ v+32(FP), DX")
     emit("\tMOVQ vStride+40(FP), BX")
     emit("\tMOVQ nk+48(FP), CX")
-    emit("\tMOVQ BX, R12")
-    emit(f"\tSHLQ ${PF4.bit_length() - 1}, R12")
+    emit("\tMOVQ ahead+56(FP), R12")
     nbytes = {"F32": 32 * W, "F16": 16 * W, "Q8": 17 * W // 2}[t]
     pf_offs = list(range(0, nbytes, 64))
     if (nbytes - 1) // 64 * 64 not in pf_offs:

@@ -97,10 +97,17 @@ func attnCases() []attnCase {
 	return cs
 }
 
+// prefetchDistance varies the prefetch hint over the cases: the default, a
+// distance back before the rows, and one far past any buffer. None may change
+// a result or fault.
+func prefetchDistance(i, stride int) int {
+	return [...]int{0, -5 * stride, 1 << 30, 7}[i%4]
+}
+
 func TestAttnScores(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
-		for _, c := range attnCases() {
+		for ci, c := range attnCases() {
 			name := fmt.Sprintf("%v/hd%d/nq%d/nk%d", c.kt, c.hd, c.nq, c.nk)
 			// Rows of two heads; the keys are those of the second.
 			stride := 2*c.kt.RowBytes(c.hd) + 4
@@ -112,7 +119,7 @@ func TestAttnScores(t *testing.T) {
 				s[i] = 12345
 			}
 			const scale = 0.125
-			AttnScores(s, ldS, q, c.nq, c.hd, k, stride, c.kt, c.nk, scale)
+			AttnScores(s, ldS, q, c.nq, c.hd, k, stride, c.kt, c.nk, scale, prefetchDistance(ci, stride))
 			for i := 0; i < c.nq; i++ {
 				for j := 0; j < ldS; j++ {
 					got := s[i*ldS+j]
@@ -142,7 +149,7 @@ func TestAttnScores(t *testing.T) {
 func TestAttnAccumulate(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
-		for _, c := range attnCases() {
+		for ci, c := range attnCases() {
 			name := fmt.Sprintf("%v/hd%d/nq%d/nk%d", c.kt, c.hd, c.nq, c.nk)
 			stride := 3*c.kt.RowBytes(c.hd) + 2
 			v, exact := kvRows(r, c.kt, c.nk, c.hd, stride, 2*c.kt.RowBytes(c.hd))
@@ -157,7 +164,7 @@ func TestAttnAccumulate(t *testing.T) {
 			ldO := c.hd + 5
 			out := randFloats(r, c.nq*ldO)
 			before := append([]float32(nil), out...)
-			AttnAccumulate(out, ldO, p, ldP, c.nq, v, stride, c.kt, c.nk, c.hd)
+			AttnAccumulate(out, ldO, p, ldP, c.nq, v, stride, c.kt, c.nk, c.hd, prefetchDistance(ci, stride))
 			for i := 0; i < c.nq; i++ {
 				for d := 0; d < ldO; d++ {
 					got := out[i*ldO+d]
@@ -270,13 +277,13 @@ func TestAttnBadShapes(t *testing.T) {
 		f    func()
 	}{
 		{"q8 head size", func() {
-			AttnScores(make([]float32, 4), 4, make([]float32, 40), 1, 40, make([]byte, 400), 40, KVQ8_0, 4, 1)
+			AttnScores(make([]float32, 4), 4, make([]float32, 40), 1, 40, make([]byte, 400), 40, KVQ8_0, 4, 1, 0)
 		}},
 		{"short keys", func() {
-			AttnScores(make([]float32, 4), 4, make([]float32, 16), 1, 16, make([]byte, 100), 64, KVF32, 4, 1)
+			AttnScores(make([]float32, 4), 4, make([]float32, 16), 1, 16, make([]byte, 100), 64, KVF32, 4, 1, 0)
 		}},
 		{"short output", func() {
-			AttnAccumulate(make([]float32, 10), 16, make([]float32, 4), 4, 1, make([]byte, 256), 64, KVF32, 4, 16)
+			AttnAccumulate(make([]float32, 10), 16, make([]float32, 4), 4, 1, make([]byte, 256), 64, KVF32, 4, 16, 0)
 		}},
 	}
 	for _, c := range cases {
@@ -302,7 +309,7 @@ func BenchmarkAttnScores(b *testing.B) {
 				q := randFloats(r, nq*hd)
 				s := make([]float32, nq*nk)
 				for i := 0; i < b.N; i++ {
-					AttnScores(s, nk, q, nq, hd, k, stride, kt, nk, 1)
+					AttnScores(s, nk, q, nq, hd, k, stride, kt, nk, 1, 0)
 				}
 				b.ReportMetric(float64(nq*nk*hd)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFMA/s")
 			})
@@ -321,7 +328,7 @@ func BenchmarkAttnAccumulate(b *testing.B) {
 				p := randFloats(r, nq*nk)
 				out := make([]float32, nq*hd)
 				for i := 0; i < b.N; i++ {
-					AttnAccumulate(out, hd, p, nk, nq, v, stride, kt, nk, hd)
+					AttnAccumulate(out, hd, p, nk, nq, v, stride, kt, nk, hd, 0)
 				}
 				b.ReportMetric(float64(nq*nk*hd)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFMA/s")
 			})

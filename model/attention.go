@@ -20,15 +20,20 @@ import (
 // a key block, another adds the block's probability-weighted values to every
 // row's accumulator.
 //
-// Work is split into tasks of (tile, KV head), longest tiles first. When a
-// step has too few such tasks to keep every thread busy (decoding one or two
-// sequences at depth), each is further split over key ranges whose partial
+// A task is a tile, a run of KV heads and a range of keys. Tiles with few
+// query rows per head (decoding) take every KV head in one task: each key
+// block is then read from memory once, whole rows in order, and stays in
+// cache while every head is scored against it, instead of being read in one
+// strided pass per head. Tiles with many rows per head (prefill), whose cost
+// is arithmetic, take one head per task. Longest tiles run first. When a step
+// has too few tasks to keep every thread busy (decoding one or two sequences
+// at depth), long tiles are further split over key ranges whose partial
 // results are merged afterwards.
 
 const (
 	tileTokens = 16   // queries per tile, per query head
 	keyBlock   = 64   // keys per block
-	minPart    = 2048 // fewest keys worth a separate key-range task
+	minPart    = 2048 // fewest keys × KV heads worth a separate key-range task
 	widenRows  = 4    // more query rows than this share one widened F16/Q8_0 block
 )
 
@@ -39,13 +44,33 @@ type attnTile struct {
 	lo       int // first key position any of its queries sees
 }
 
+// attnTask is one unit of attention work: the keys [lo, hi) of a tile for
+// its KV heads [g0, g1). A task of a split tile leaves its partial result in
+// slot of attnState.partBuf; otherwise it writes the output itself.
+type attnTask struct {
+	tile, g0, g1, lo, hi, slot int
+}
+
+// attnMerge combines the parts slot … slot+parts-1 of a split tile's heads.
+type attnMerge struct {
+	tile, g0, g1, slot, parts int
+}
+
+// attnSpan is a run of cache rows that lie together in memory.
+type attnSpan struct {
+	k, v []byte
+	n    int
+}
+
 // attnScratch is one thread's working memory.
 type attnScratch struct {
-	q      []float32 // rows × HeadDim queries
-	kf, vf []float32 // keyBlock × HeadDim keys, keyBlock × ValueDim values (widened)
-	s      []float32 // rows × keyBlock scores, then probabilities
-	m, l   []float32 // per row: running max and sum
-	acc    []float32 // rows × ValueDim
+	q      []float32  // rows × HeadDim queries
+	kf, vf []float32  // keyBlock × HeadDim keys, keyBlock × ValueDim values (widened)
+	s      []float32  // rows × keyBlock scores, then probabilities
+	m, l   []float32  // per row: running max and sum
+	acc    []float32  // rows × ValueDim
+	spans  []attnSpan // the cache spans of the current key block
+	next   []attnSpan // and of the next one
 }
 
 // attnState holds the arguments of the current layer's attention tasks.
@@ -54,9 +79,10 @@ type attnState struct {
 	b       *Batch
 	kv      KVCache
 	tiles   []attnTile
-	parts   int
-	rows    int       // query rows per tile: tileTokens · group
-	partBuf []float32 // per task when parts > 1: m, l (rows each), acc (rows × ValueDim)
+	tasks   []attnTask
+	merges  []attnMerge
+	slotLen int       // floats per partial-result slot: rows · (2 + ValueDim)
+	partBuf []float32 // per slot: m, l (rows each), acc (rows × ValueDim)
 	scratch []attnScratch
 	task    func(task, thread int)
 	merge   func(task, thread int)
@@ -71,27 +97,10 @@ func (m *Model) attention(l int, b *Batch, kv KVCache) {
 	if a.task == nil {
 		a.task, a.merge = m.attendTask, m.mergeTask
 	}
-	a.rows = tileTokens * group
-	if len(a.scratch) < m.pool.Threads() {
-		a.scratch = make([]attnScratch, m.pool.Threads())
-	}
-	for i := range a.scratch {
-		sc := &a.scratch[i]
-		sc.q = grow(sc.q, a.rows*c.HeadDim)
-		sc.s = grow(sc.s, a.rows*keyBlock)
-		if a.rows > widenRows {
-			sc.kf = grow(sc.kf, keyBlock*c.HeadDim)
-			sc.vf = grow(sc.vf, keyBlock*c.ValueDim)
-		}
-		sc.m = grow(sc.m, a.rows)
-		sc.l = grow(sc.l, a.rows)
-		sc.acc = grow(sc.acc, a.rows*c.ValueDim)
-	}
 
-	// Tiles, and the longest key span among them.
+	// Tiles.
 	window := c.Window(l)
 	a.tiles = a.tiles[:0]
-	longest := 0
 	for i := 0; i < len(b.Tokens); {
 		t := attnTile{first: i, n: 1, seq: int(b.Seq[i]), pos: int(b.Pos[i])}
 		for i+t.n < len(b.Tokens) && t.n < tileTokens && int(b.Seq[i+t.n]) == t.seq && int(b.Pos[i+t.n]) == t.pos+t.n {
@@ -100,46 +109,101 @@ func (m *Model) attention(l int, b *Batch, kv KVCache) {
 		if window > 0 {
 			t.lo = max(0, t.pos-window+1)
 		}
-		longest = max(longest, t.pos+t.n-t.lo)
 		a.tiles = append(a.tiles, t)
 		i += t.n
 	}
 
-	tasks := len(a.tiles) * c.KVHeads
-	a.parts = 1
-	if want := 4 * m.pool.Threads(); tasks < want && longest >= 2*minPart {
-		a.parts = min((want+tasks-1)/tasks, longest/minPart)
+	// Tasks, longest tiles (latest positions) first, and how many key
+	// ranges long tiles split into when there are too few to go round.
+	base := 0
+	for i := range a.tiles {
+		base += c.KVHeads / m.headsPerTask(&a.tiles[i])
 	}
+	want := 4 * m.pool.Threads()
+	a.tasks, a.merges = a.tasks[:0], a.merges[:0]
+	rows, slots, slotRows := 0, 0, 0
+	for ti := len(a.tiles) - 1; ti >= 0; ti-- {
+		t := &a.tiles[ti]
+		hpt := m.headsPerTask(t)
+		rows = max(rows, hpt*t.n*group)
+		lo, hi := t.lo, t.pos+t.n
+		parts := 1
+		if work := (hi - lo) * hpt; base < want && work >= 2*minPart {
+			parts = min((want+base-1)/base, work/minPart)
+		}
+		per := (hi - lo + parts - 1) / parts
+		per = (per + keyBlock - 1) / keyBlock * keyBlock
+		for g := 0; g < c.KVHeads; g += hpt {
+			if parts == 1 {
+				a.tasks = append(a.tasks, attnTask{tile: ti, g0: g, g1: g + hpt, lo: lo, hi: hi, slot: -1})
+				continue
+			}
+			a.merges = append(a.merges, attnMerge{tile: ti, g0: g, g1: g + hpt, slot: slots, parts: parts})
+			slotRows = max(slotRows, hpt*t.n*group)
+			for p := 0; p < parts; p++ {
+				a.tasks = append(a.tasks, attnTask{tile: ti, g0: g, g1: g + hpt,
+					lo: min(lo+p*per, hi), hi: min(lo+(p+1)*per, hi), slot: slots})
+				slots++
+			}
+		}
+	}
+
+	if len(a.scratch) < m.pool.Threads() {
+		a.scratch = make([]attnScratch, m.pool.Threads())
+	}
+	for i := range a.scratch {
+		sc := &a.scratch[i]
+		sc.q = grow(sc.q, rows*c.HeadDim)
+		sc.s = grow(sc.s, rows*keyBlock)
+		sc.kf = grow(sc.kf, keyBlock*c.HeadDim)
+		sc.vf = grow(sc.vf, keyBlock*c.ValueDim)
+		sc.m = grow(sc.m, rows)
+		sc.l = grow(sc.l, rows)
+		sc.acc = grow(sc.acc, rows*c.ValueDim)
+		if sc.spans == nil {
+			sc.spans, sc.next = make([]attnSpan, 0, keyBlock), make([]attnSpan, 0, keyBlock)
+		}
+	}
+	a.slotLen = slotRows * (2 + c.ValueDim)
+	a.partBuf = grow(a.partBuf, slots*a.slotLen)
+
 	a.layer, a.b, a.kv = l, b, kv
-	if a.parts == 1 {
-		m.pool.Run(tasks, a.task)
-	} else {
-		per := a.rows * (2 + c.ValueDim)
-		a.partBuf = grow(a.partBuf, tasks*a.parts*per)
-		m.pool.Run(tasks*a.parts, a.task)
-		m.pool.Run(tasks, a.merge)
+	m.pool.Run(len(a.tasks), a.task)
+	if len(a.merges) > 0 {
+		m.pool.Run(len(a.merges), a.merge)
 	}
 	a.b, a.kv = nil, nil
 }
 
-// attendTask runs one (tile, KV head, key range) task.
+// headsPerTask is how many KV heads one task of tile t covers: all of them
+// when the tile has few query rows per head (the cost is reading the cache),
+// one when it has many (the cost is arithmetic, and more tasks balance it).
+func (m *Model) headsPerTask(t *attnTile) int {
+	if t.n*(m.Config.Heads/m.Config.KVHeads) <= widenRows {
+		return m.Config.KVHeads
+	}
+	return 1
+}
+
+// attendTask runs one task.
 func (m *Model) attendTask(task, thread int) {
 	c := &m.Config
 	a := &m.s.attn
 	sc := &a.scratch[thread]
-	part := task % a.parts
-	th := task / a.parts
-	// Longest tiles (latest positions) first: they are the slowest.
-	ti := len(a.tiles) - 1 - th/c.KVHeads
-	g := th % c.KVHeads
-	t := &a.tiles[ti]
+	tk := &a.tasks[task]
+	t := &a.tiles[tk.tile]
 	group := c.Heads / c.KVHeads
-	rows := t.n * group
+	rph := t.n * group // query rows per head
+	rows := (tk.g1 - tk.g0) * rph
 
-	// Queries, row r = token·group + head.
+	// Queries, row r = (head - g0·group)·n + token... in the order
+	// head-major within the task: r = (g-g0)·rph + token·group + h.
 	qDim := c.Heads * c.HeadDim
-	for k := 0; k < t.n; k++ {
-		copy(sc.q[k*group*c.HeadDim:][:group*c.HeadDim], m.s.q[(t.first+k)*qDim+g*group*c.HeadDim:])
+	for g := tk.g0; g < tk.g1; g++ {
+		dst := sc.q[(g-tk.g0)*rph*c.HeadDim:]
+		for k := 0; k < t.n; k++ {
+			copy(dst[k*group*c.HeadDim:][:group*c.HeadDim], m.s.q[(t.first+k)*qDim+g*group*c.HeadDim:])
+		}
 	}
 	ninf := float32(math.Inf(-1))
 	for r := 0; r < rows; r++ {
@@ -147,19 +211,11 @@ func (m *Model) attendTask(task, thread int) {
 	}
 	clear(sc.acc[:rows*c.ValueDim])
 
-	lo, hi := t.lo, t.pos+t.n
-	if a.parts > 1 {
-		span := hi - lo
-		per := (span + a.parts - 1) / a.parts
-		per = (per + keyBlock - 1) / keyBlock * keyBlock
-		lo, hi = min(lo+part*per, hi), min(lo+(part+1)*per, hi)
-	}
-	m.attendRange(t, g, lo, hi, sc)
+	m.attendRange(t, tk.g0, tk.g1, tk.lo, tk.hi, sc)
 
-	if a.parts == 1 {
+	if tk.slot < 0 {
 		for r := 0; r < rows; r++ {
-			k, h := r/group, r%group
-			out := m.s.att[((t.first+k)*c.Heads+g*group+h)*c.ValueDim:][:c.ValueDim]
+			out := m.attnOut(t, tk.g0, r)
 			acc := sc.acc[r*c.ValueDim:][:c.ValueDim]
 			inv := 1 / sc.l[r]
 			for d := range out {
@@ -168,38 +224,45 @@ func (m *Model) attendTask(task, thread int) {
 		}
 		return
 	}
-	buf := a.partBuf[task*a.rows*(2+c.ValueDim):]
+	buf := a.partBuf[tk.slot*a.slotLen:][:a.slotLen]
 	copy(buf[:rows], sc.m[:rows])
-	copy(buf[a.rows:a.rows+rows], sc.l[:rows])
-	copy(buf[2*a.rows:2*a.rows+rows*c.ValueDim], sc.acc[:rows*c.ValueDim])
+	copy(buf[rows:2*rows], sc.l[:rows])
+	copy(buf[2*rows:2*rows+rows*c.ValueDim], sc.acc[:rows*c.ValueDim])
 }
 
-// mergeTask combines the key-range parts of one (tile, KV head).
-func (m *Model) mergeTask(th, _ int) {
+// attnOut is the output vector of row r of a task of tile t whose heads
+// start at g0.
+func (m *Model) attnOut(t *attnTile, g0, r int) []float32 {
+	c := &m.Config
+	group := c.Heads / c.KVHeads
+	rph := t.n * group
+	g, k, h := g0+r/rph, r%rph/group, r%group
+	return m.s.att[((t.first+k)*c.Heads+g*group+h)*c.ValueDim:][:c.ValueDim]
+}
+
+// mergeTask combines the key-range parts of one split tile's heads.
+func (m *Model) mergeTask(mi, _ int) {
 	c := &m.Config
 	a := &m.s.attn
-	ti := len(a.tiles) - 1 - th/c.KVHeads
-	g := th % c.KVHeads
-	t := &a.tiles[ti]
-	group := c.Heads / c.KVHeads
-	per := a.rows * (2 + c.ValueDim)
-	for r := 0; r < t.n*group; r++ {
+	mg := &a.merges[mi]
+	t := &a.tiles[mg.tile]
+	rows := (mg.g1 - mg.g0) * t.n * (c.Heads / c.KVHeads)
+	for r := 0; r < rows; r++ {
 		mx := float32(math.Inf(-1))
-		for p := 0; p < a.parts; p++ {
-			mx = max(mx, a.partBuf[(th*a.parts+p)*per+r])
+		for p := 0; p < mg.parts; p++ {
+			mx = max(mx, a.partBuf[(mg.slot+p)*a.slotLen+r])
 		}
-		k, h := r/group, r%group
-		out := m.s.att[((t.first+k)*c.Heads+g*group+h)*c.ValueDim:][:c.ValueDim]
+		out := m.attnOut(t, mg.g0, r)
 		clear(out)
 		var sum float32
-		for p := 0; p < a.parts; p++ {
-			buf := a.partBuf[(th*a.parts+p)*per:]
-			if buf[a.rows+r] == 0 {
+		for p := 0; p < mg.parts; p++ {
+			buf := a.partBuf[(mg.slot+p)*a.slotLen:]
+			if buf[rows+r] == 0 {
 				continue // this part saw no key of the row
 			}
 			w := expf(buf[r] - mx)
-			sum += w * buf[a.rows+r]
-			kernels.AXPY(w, buf[2*a.rows+r*c.ValueDim:][:c.ValueDim], out)
+			sum += w * buf[rows+r]
+			kernels.AXPY(w, buf[2*rows+r*c.ValueDim:][:c.ValueDim], out)
 		}
 		inv := 1 / sum
 		for d := range out {
@@ -208,69 +271,130 @@ func (m *Model) mergeTask(th, _ int) {
 	}
 }
 
-// attendRange folds the keys [lo, hi) into the tile's running softmax state
-// for KV head g: per key block, the scores of every query row of the tile
-// (one kernel call over the cache rows in place), the causal and window
-// masks and the online-softmax update per row, then the probability-weighted
-// value sum of all rows (one more kernel call).
-func (m *Model) attendRange(t *attnTile, g, lo, hi int, sc *attnScratch) {
+// attendRange folds the keys [lo, hi) into the running softmax state of the
+// tile's query rows for KV heads [g0, g1). Per key block (the cache spans
+// that make it up) and per head: the scores of every query row of the head
+// (one kernel call per span, over the cache rows in place), the causal and
+// window masks and the online-softmax update per row, then the
+// probability-weighted value sum of all rows (one more call per span).
+func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 	c := &m.Config
 	a := &m.s.attn
 	kvt := a.kv.KVType()
 	kt := kernelKV(kvt)
 	group := c.Heads / c.KVHeads
-	rows := t.n * group
+	rph := t.n * group
 	hd, vd := c.HeadDim, c.ValueDim
 	kRow, vRow := kvt.RowBytes(c.KVDim()), kvt.RowBytes(c.KVHeads*vd)
-	kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
 	window := c.Window(a.layer)
 	softcap := c.AttnSoftcap
 	// Many rows (prefill tiles) read each block from float32 copies made
 	// once, rather than widening it again in every four-row kernel pass.
-	widen := rows > widenRows && kt != kernels.KVF32
+	widen := rph > widenRows && kt != kernels.KVF32
+	next, nn := m.attnBlock(t.seq, lo, hi, sc.spans[:0])
 	for from := lo; from < hi; {
-		kb, vb, n := a.kv.Span(a.layer, t.seq, from, min(from+keyBlock, hi))
-		keys, kStride, vals, vStride, et := kb[kOff:], kRow, vb[vOff:], vRow, kt
-		if widen {
-			kernels.AttnWiden(sc.kf, hd, keys, kStride, kt, n, hd)
-			kernels.AttnWiden(sc.vf, vd, vals, vStride, kt, n, vd)
-			keys, kStride, vals, vStride, et = f32Bytes(sc.kf[:n*hd]), 4*hd, f32Bytes(sc.vf[:n*vd]), 4*vd, kernels.KVF32
+		spans, n := next, nn
+		next, nn = nil, 0
+		if from+n < hi {
+			next, nn = m.attnBlock(t.seq, from+n, hi, sc.next[:0])
 		}
-		kernels.AttnScores(sc.s, keyBlock, sc.q, rows, hd, keys, kStride, et, n, c.AttnScale)
-		for k := 0; k < t.n; k++ {
-			p := t.pos + k
-			jlo, jhi := 0, min(n, p-from+1)
-			if window > 0 {
-				jlo = max(0, p-window+1-from)
+		sc.spans, sc.next = sc.next, sc.spans
+		for g := g0; g < g1; g++ {
+			r0 := (g - g0) * rph
+			q, s, acc := sc.q[r0*hd:], sc.s[r0*keyBlock:], sc.acc[r0*vd:]
+			kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
+			if widen {
+				j := 0
+				for _, sp := range spans {
+					kernels.AttnWiden(sc.kf[j*hd:], hd, sp.k[kOff:], kRow, kt, sp.n, hd)
+					kernels.AttnWiden(sc.vf[j*vd:], vd, sp.v[vOff:], vRow, kt, sp.n, vd)
+					j += sp.n
+				}
+				kernels.AttnScores(s, keyBlock, q, rph, hd, f32Bytes(sc.kf[:n*hd]), 4*hd, kernels.KVF32, n, c.AttnScale, 0)
+			} else {
+				j := 0
+				for i, sp := range spans {
+					kernels.AttnScores(s[j:], keyBlock, q, rph, hd, sp.k[kOff:], kRow, kt, sp.n, c.AttnScale, ahead(sp.k, next, i, true))
+					j += sp.n
+				}
 			}
-			for h := 0; h < group; h++ {
-				r := k*group + h
-				row := sc.s[r*keyBlock:][:n]
-				if jlo >= jhi {
-					clear(row) // no visible key: contributes nothing
-					continue
+			for k := 0; k < t.n; k++ {
+				p := t.pos + k
+				jlo, jhi := 0, min(n, p-from+1)
+				if window > 0 {
+					jlo = max(0, p-window+1-from)
 				}
-				s := row[jlo:jhi]
-				if softcap != 0 {
-					kernels.Softcap(s, softcap)
-				}
-				bmax := kernels.AttnMax(s)
-				if mOld := sc.m[r]; bmax > mOld {
-					if sc.l[r] != 0 {
-						corr := expf(mOld - bmax)
-						sc.l[r] *= corr
-						kernels.Scale(sc.acc[r*vd:][:vd], corr)
+				for h := 0; h < group; h++ {
+					r := r0 + k*group + h
+					row := s[(k*group+h)*keyBlock:][:n]
+					if jlo >= jhi {
+						clear(row) // no visible key: contributes nothing
+						continue
 					}
-					sc.m[r] = bmax
+					x := row[jlo:jhi]
+					if softcap != 0 {
+						kernels.Softcap(x, softcap)
+					}
+					bmax := kernels.AttnMax(x)
+					if mOld := sc.m[r]; bmax > mOld {
+						if sc.l[r] != 0 {
+							corr := expf(mOld - bmax)
+							sc.l[r] *= corr
+							kernels.Scale(sc.acc[r*vd:][:vd], corr)
+						}
+						sc.m[r] = bmax
+					}
+					sc.l[r] += kernels.AttnExpSum(x, sc.m[r])
+					clear(row[:jlo])
+					clear(row[jhi:])
 				}
-				sc.l[r] += kernels.AttnExpSum(s, sc.m[r])
-				clear(row[:jlo])
-				clear(row[jhi:])
+			}
+			if widen {
+				kernels.AttnAccumulate(acc, vd, s, keyBlock, rph, f32Bytes(sc.vf[:n*vd]), 4*vd, kernels.KVF32, n, vd, 0)
+			} else {
+				j := 0
+				for i, sp := range spans {
+					kernels.AttnAccumulate(acc, vd, s[j:], keyBlock, rph, sp.v[vOff:], vRow, kt, sp.n, vd, ahead(sp.v, next, i, false))
+					j += sp.n
+				}
 			}
 		}
-		kernels.AttnAccumulate(sc.acc, vd, sc.s, keyBlock, rows, vals, vStride, et, n, vd)
 		from += n
 	}
+}
+
+// ahead is the distance in bytes from the cache rows of span i of one key
+// block to those of span i of the next block (keys or values), which the
+// kernels prefetch as they go: cache blocks lie anywhere in memory, and the
+// hardware cannot guess where the next one is. Zero (the kernels' default)
+// when there is no such span.
+func ahead(rows []byte, next []attnSpan, i int, keys bool) int {
+	if i >= len(next) {
+		return 0
+	}
+	to := next[i].v
+	if keys {
+		to = next[i].k
+	}
+	d := int(uintptr(unsafe.Pointer(unsafe.SliceData(to))) - uintptr(unsafe.Pointer(unsafe.SliceData(rows))))
+	if d == 0 {
+		return 0
+	}
+	return d
+}
+
+// attnBlock appends to spans the cache spans of the next key block of
+// sequence seq, from position from up to keyBlock keys or hi, and returns
+// them with their number of keys.
+func (m *Model) attnBlock(seq, from, hi int, spans []attnSpan) ([]attnSpan, int) {
+	a := &m.s.attn
+	n := 0
+	for n < keyBlock && from+n < hi {
+		kb, vb, k := a.kv.Span(a.layer, seq, from+n, min(from+keyBlock, hi))
+		spans = append(spans, attnSpan{kb, vb, k})
+		n += k
+	}
+	return spans, n
 }
 
 // f32Bytes views f as bytes.

@@ -156,8 +156,8 @@ func TestAttentionLongMatchesNaive(t *testing.T) {
 					t.Errorf("token %d (seq %d pos %d): max difference %.3g", i, b.Seq[i], b.Pos[i], worst)
 				}
 			}
-			if m.s.attn.parts > 1 {
-				t.Logf("split over %d key ranges", m.s.attn.parts)
+			if parts := splitParts(&m.s.attn); parts > 1 {
+				t.Logf("split over %d key ranges", parts)
 			}
 		})
 	}
@@ -187,8 +187,8 @@ func TestAttentionSplitDecode(t *testing.T) {
 		m.s.q[i] = float32(r.NormFloat64())
 	}
 	m.attention(0, b, kv)
-	if m.s.attn.parts < 2 {
-		t.Fatalf("%d key ranges, want a split", m.s.attn.parts)
+	if parts := splitParts(&m.s.attn); parts < 2 {
+		t.Fatalf("%d key ranges, want a split", parts)
 	}
 	want := naiveAttention(m, 0, b, kv, 0)
 	for e := range want {
@@ -270,34 +270,143 @@ func TestResolveKVType(t *testing.T) {
 	}
 }
 
-// BenchmarkAttentionDecode times one decoding row per sequence at depth.
+// BenchmarkAttentionDecode times one decoding row per sequence at depth, in a
+// dense cache and in one of scattered 16-row blocks (the engine's layout).
 func BenchmarkAttentionDecode(b *testing.B) {
 	depth := 32768
 	if s := os.Getenv("NURI_BENCH_DEPTH"); s != "" {
 		_, _ = fmt.Sscan(s, &depth)
 	}
 	for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
-		b.Run(string(kt), func(b *testing.B) {
-			c := Config{Layers: 1, Heads: 32, KVHeads: 8, HeadDim: 64, ValueDim: 64, Hidden: 2048, VocabSize: 8}
-			kv, err := NewDenseCacheType(&c, kt, 1, depth)
-			if err != nil {
-				b.Fatal(err)
+		for _, paged := range []bool{false, true} {
+			name := string(kt)
+			if paged {
+				name += "/paged"
 			}
-			row := make([]float32, 512)
-			for i := range row {
-				row[i] = float32(i%7) - 3
-			}
-			for p := 0; p < depth; p++ {
-				kv.Store(0, 0, p, row, row)
-			}
-			m := attnModel(c, 1)
-			defer m.pool.Close()
-			batch := &Batch{Tokens: []int32{0}, Pos: []int32{int32(depth - 1)}, Seq: []int32{0}}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				m.attention(0, batch, kv)
-			}
-			b.ReportMetric(float64(depth)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mkeys/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				c := Config{Layers: 1, Heads: 32, KVHeads: 8, HeadDim: 64, ValueDim: 64, Hidden: 2048, VocabSize: 8}
+				var kv KVCache
+				var err error
+				if paged {
+					kv = newPagedCache(b, &c, kt, depth, 16, rand.New(rand.NewPCG(1, 1)))
+				} else if kv, err = NewDenseCacheType(&c, kt, 1, depth); err != nil {
+					b.Fatal(err)
+				}
+				row := make([]float32, 512)
+				for i := range row {
+					row[i] = float32(i%7) - 3
+				}
+				for p := 0; p < depth; p++ {
+					kv.Store(0, 0, p, row, row)
+				}
+				m := attnModel(c, 1)
+				defer m.pool.Close()
+				batch := &Batch{Tokens: []int32{0}, Pos: []int32{int32(depth - 1)}, Seq: []int32{0}}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					m.attention(0, batch, kv)
+				}
+				b.ReportMetric(float64(depth)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mkeys/s")
+			})
+		}
+	}
+}
+
+// splitParts is the most key ranges any tile of the last attention call was
+// split into.
+func splitParts(a *attnState) int {
+	parts := 1
+	for _, mg := range a.merges {
+		parts = max(parts, mg.parts)
+	}
+	return parts
+}
+
+// pagedCache is a KVCache whose positions lie in blocks of bs rows scattered
+// over a dense cache in a shuffled order, as the engine's paged cache
+// places them: spans end at every block boundary, and consecutive blocks
+// are not neighbours in memory.
+type pagedCache struct {
+	*DenseCache
+	bs   int
+	perm []int // logical block → physical block
+}
+
+func newPagedCache(t testing.TB, c *Config, kt KVType, ctx, bs int, r *rand.Rand) *pagedCache {
+	blocks := (ctx + bs - 1) / bs
+	d, err := NewDenseCacheType(c, kt, 1, blocks*bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pagedCache{DenseCache: d, bs: bs, perm: r.Perm(blocks)}
+}
+
+func (p *pagedCache) phys(pos int) int { return p.perm[pos/p.bs]*p.bs + pos%p.bs }
+
+func (p *pagedCache) Store(layer, _, pos int, k, v []float32) {
+	p.DenseCache.Store(layer, 0, p.phys(pos), k, v)
+}
+
+func (p *pagedCache) Span(layer, _, from, to int) (k, v []byte, n int) {
+	n = min(to-from, p.bs-from%p.bs)
+	at := p.phys(from)
+	return p.DenseCache.Span(layer, 0, at, at+n)
+}
+
+// TestAttentionPaged: attention over caches whose spans are shorter than a
+// key block (16 rows, and an odd 5) and scattered in memory agrees with the
+// plain computation, for a Llama-shaped head group (4 queries per KV head,
+// 64 dimensions), decoding rows deep enough to split into key ranges, a
+// short tile and a prefill tile, for each cache type.
+func TestAttentionPaged(t *testing.T) {
+	c := Config{Layers: 1, Heads: 8, KVHeads: 2, HeadDim: 64, ValueDim: 64, Hidden: 512, VocabSize: 8}
+	const ctx = 6000
+	for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
+		for _, bs := range []int{16, 5} {
+			t.Run(fmt.Sprintf("%s/block%d", kt, bs), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(11, uint64(bs)))
+				kv := newPagedCache(t, &c, kt, ctx, bs, r)
+				k, v := make([]float32, c.KVDim()), make([]float32, c.KVHeads*c.ValueDim)
+				for p := 0; p < ctx; p++ {
+					for i := range k {
+						k[i] = (r.Float32() - 0.5) * 6
+					}
+					for i := range v {
+						v[i] = (r.Float32() - 0.5) * 3
+					}
+					kv.Store(0, 0, p, k, v)
+				}
+				b := &Batch{}
+				for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
+					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
+				}
+				for p := 2000; p < 2021; p++ {
+					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
+				}
+				m := attnModel(c, len(b.Tokens))
+				defer m.pool.Close()
+				for i := range m.s.q {
+					m.s.q[i] = (r.Float32() - 0.5) * 3
+				}
+				check := func(b *Batch) {
+					m.attention(0, b, kv)
+					for i := range b.Tokens {
+						want := naiveAttention(m, 0, b, kv, i)
+						got := m.s.att[i*c.Heads*c.ValueDim:][:c.Heads*c.ValueDim]
+						for e := range want {
+							if d := math.Abs(float64(got[e]) - want[e]); d > 2e-5 {
+								t.Fatalf("token %d (pos %d), element %d: %g, want %g", i, b.Pos[i], e, got[e], want[e])
+							}
+						}
+					}
+				}
+				check(b)
+				// One row alone: split over key ranges.
+				check(&Batch{Tokens: []int32{0}, Seq: []int32{0}, Pos: []int32{ctx - 2}})
+				if parts := splitParts(&m.s.attn); parts < 2 {
+					t.Errorf("a lone decoding row ran as %d key range(s), want a split", parts)
+				}
+			})
+		}
 	}
 }
