@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nuri-ai/nuri/kernels"
+	"github.com/nuri-ai/nuri/kvcache"
 	"github.com/nuri-ai/nuri/model"
 )
 
@@ -95,8 +96,13 @@ func Run(ctx context.Context, m *model.Model, opt Options) (*Report, error) {
 		return nil, err
 	}
 	rep.KVType, rep.Depth = kvType, opt.Depth
-	kv, err := model.NewDenseCacheType(c, kvType, 1, positions)
+	// The server's paged cache, so that a test at depth reads the context
+	// as a served request does.
+	kv, err := kvcache.New(c, kvType, kvcache.DefaultBlockSize, (positions+kvcache.DefaultBlockSize-1)/kvcache.DefaultBlockSize, 1)
 	if err != nil {
+		return nil, err
+	}
+	if err := kv.Reserve(0, positions); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -38,7 +38,7 @@ const (
 	DefaultMaxBatchTokens = 512
 	DefaultMaxRunning     = 64
 	DefaultMaxQueue       = 256
-	DefaultBlockSize      = 16
+	DefaultBlockSize      = kvcache.DefaultBlockSize
 
 	// eventBuffer is the per-request event channel's capacity. A consumer
 	// that falls this far behind is cancelled rather than stalling the loop.

@@ -101,6 +101,12 @@ type group struct {
 	low    []int     // per sequence slot: entries below are all none
 }
 
+// DefaultBlockSize is the number of tokens per block the engine uses unless
+// told otherwise (what vLLM uses too): small enough that the last, partly
+// filled block of a sequence wastes little, large enough that a block's rows
+// make a run worth reading at once.
+const DefaultBlockSize = 16
+
 // Pool is a paged KV cache of one or more layer groups. The first group is
 // embedded: it is the full-attention group when the model has one.
 type Pool struct {
