@@ -31,7 +31,7 @@ import (
 // results are merged afterwards.
 
 const (
-	tileTokens = 16   // queries per tile, per query head
+	tileTokens = 64   // queries per tile, per query head
 	keyBlock   = 64   // keys per block
 	minPart    = 2048 // fewest keys × KV heads worth a separate key-range task
 	widenRows  = 4    // more query rows than this share one widened F16/Q8_0 block

@@ -380,7 +380,7 @@ func TestAttentionPaged(t *testing.T) {
 				for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
 					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
 				}
-				for p := 2000; p < 2021; p++ {
+				for p := 2000; p < 2070; p++ {
 					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
 				}
 				m := attnModel(c, len(b.Tokens))
@@ -408,5 +408,43 @@ func TestAttentionPaged(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkAttentionPrefill times a prompt of 512 tokens after a context
+// already in the (paged) cache, one layer of the Llama-3.2-1B shape.
+func BenchmarkAttentionPrefill(b *testing.B) {
+	depth := 8192
+	if s := os.Getenv("NURI_BENCH_DEPTH"); s != "" {
+		_, _ = fmt.Sscan(s, &depth)
+	}
+	const n = 512
+	for _, kt := range []KVType{KVF16, KVQ8} {
+		b.Run(string(kt), func(b *testing.B) {
+			c := Config{Layers: 1, Heads: 32, KVHeads: 8, HeadDim: 64, ValueDim: 64, Hidden: 2048, VocabSize: 8}
+			r := rand.New(rand.NewPCG(1, 1))
+			kv := newPagedCache(b, &c, kt, depth+n, 16, r)
+			row := make([]float32, 512)
+			for p := 0; p < depth+n; p++ {
+				for i := range row {
+					row[i] = r.Float32() - 0.5
+				}
+				kv.Store(0, 0, p, row, row)
+			}
+			m := attnModel(c, n)
+			defer m.pool.Close()
+			for i := range m.s.q {
+				m.s.q[i] = r.Float32() - 0.5
+			}
+			batch := &Batch{Tokens: make([]int32, n), Pos: make([]int32, n), Seq: make([]int32, n)}
+			for i := range batch.Pos {
+				batch.Pos[i] = int32(depth + i)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.attention(0, batch, kv)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
 	}
 }
