@@ -357,7 +357,8 @@ func (p *pagedCache) Span(layer, _, from, to int) (k, v []byte, n int) {
 // key block (16 rows, and an odd 5) and scattered in memory agrees with the
 // plain computation, for a Llama-shaped head group (4 queries per KV head,
 // 64 dimensions), decoding rows deep enough to split into key ranges, a
-// short tile and a prefill tile, for each cache type.
+// short tile and prefill tiles (a full one and a partial one), for each
+// cache type.
 func TestAttentionPaged(t *testing.T) {
 	c := Config{Layers: 1, Heads: 8, KVHeads: 2, HeadDim: 64, ValueDim: 64, Hidden: 512, VocabSize: 8}
 	const ctx = 6000

@@ -79,12 +79,14 @@ func (m *Model) Plan(ctx int, kv KVType, batch int) MemoryPlan {
 	if c.Experts > 0 {
 		perTok += 4 * (2*c.Hidden + c.Experts)
 	}
-	// Attention works on tiles whatever the context: per thread, a query
-	// tile, one key block widened, its values transposed, and the tile's
-	// accumulators; plus the partial results of split key ranges.
+	// Attention works on tiles whatever the context: per thread, the query
+	// rows of a task (a prefill tile of one KV head, or a few decoding
+	// tokens of every head), their scores for one key block, one key and
+	// value block widened, and the rows' accumulators; plus the partial
+	// results of split key ranges.
 	group := c.Heads / max(c.KVHeads, 1)
-	rows := tileTokens * group
-	perThread := 4 * (rows*c.HeadDim + keyBlock*(c.HeadDim+2*c.ValueDim+1) + rows*(2+c.ValueDim))
+	rows := max(tileTokens*group, widenRows*max(c.KVHeads, 1))
+	perThread := 4 * (rows*(c.HeadDim+keyBlock+2+c.ValueDim) + keyBlock*(c.HeadDim+c.ValueDim))
 	attn := int64(threads*perThread) + int64(4*4*threads*rows*(2+c.ValueDim))
 	p.Scratch = int64(batch*perTok) + attn + int64(4*c.VocabSize*min(batch, 64))
 	p.Total = p.Weights + p.KV + p.Scratch
