@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nuri-ai/nuri/gguf"
+	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -277,5 +278,44 @@ func TestNoMmap(t *testing.T) {
 	}
 	if d, _ := maxAbsDiff(sa.GreedyLogits, sb.GreedyLogits); d != 0 {
 		t.Fatalf("copied weights differ by %g", d)
+	}
+}
+
+// TestNoMmapDropsFilePages: copying the weights gives back the file pages
+// each one was read from, so a --no-mmap process does not hold the weights
+// twice (once copied, once as page cache mapped into it).
+func TestNoMmapDropsFilePages(t *testing.T) {
+	m, err := Load(filepath.Join("..", "testdata", "golden", "mixtral", "model.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.dropPages == nil {
+		t.Fatal("a GGUF model has no way to drop its file pages")
+	}
+	dropped := map[*byte]bool{}
+	drop := m.dropPages
+	m.dropPages = func(b []byte) {
+		if len(b) > 0 {
+			dropped[&b[0]] = true
+		}
+		drop(b)
+	}
+	var file []*byte
+	for _, w := range m.weights() {
+		if !kernels.Prepared(w) && len(w.Data) > 0 {
+			file = append(file, &w.Data[0])
+		}
+	}
+	if len(file) == 0 {
+		t.Fatal("no weight is read from the file")
+	}
+	if err := m.copyWeights(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range file {
+		if !dropped[p] {
+			t.Errorf("weight %d: its file pages were kept", i)
+		}
 	}
 }

@@ -110,7 +110,9 @@ func (m *Model) DecodeBytes() int64 {
 // copyWeights moves every weight into one anonymous mapping outside the Go
 // heap (so the garbage collector neither scans it nor counts it towards its
 // next cycle). Views that share bytes (stacked experts) are copied
-// separately, which is fine: the file mapping is no longer read.
+// separately, which is fine: the file mapping is no longer read, and the
+// pages it read are given back as each weight is copied (a later view of
+// the same bytes reads them again from the file).
 func (m *Model) copyWeights() error {
 	var ws []*tensor.Tensor
 	for _, t := range m.weights() {
@@ -133,6 +135,9 @@ func (m *Model) copyWeights() error {
 	off := 0
 	for _, t := range ws {
 		n := copy(slab[off:], t.Data)
+		if m.dropPages != nil {
+			m.dropPages(t.Data)
+		}
 		t.Data = slab[off : off+n : off+n]
 		off += (n + 63) &^ 63
 	}
