@@ -273,10 +273,12 @@ func (m *Model) mergeTask(mi, _ int) {
 
 // attendRange folds the keys [lo, hi) into the running softmax state of the
 // tile's query rows for KV heads [g0, g1). Per key block (the cache spans
-// that make it up) and per head: the scores of every query row of the head
-// (one kernel call per span, over the cache rows in place), the causal and
-// window masks and the online-softmax update per row, then the
-// probability-weighted value sum of all rows (one more call per span).
+// that make it up): the scores of every query row (a kernel call per span
+// and head, over the cache rows in place), the causal and window masks and
+// the online-softmax update per row (blockSoftmax), then the
+// probability-weighted value sums (one more call per span and head). Rows
+// of a prefill tile read the block from float32 copies instead, made once
+// per head.
 func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 	c := &m.Config
 	a := &m.s.attn
@@ -286,8 +288,6 @@ func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 	rph := t.n * group
 	hd, vd := c.HeadDim, c.ValueDim
 	kRow, vRow := kvt.RowBytes(c.KVDim()), kvt.RowBytes(c.KVHeads*vd)
-	window := c.Window(a.layer)
-	softcap := c.AttnSoftcap
 	// Many rows (prefill tiles) read each block from float32 copies made
 	// once, rather than widening it again in every four-row kernel pass.
 	widen := rph > widenRows && kt != kernels.KVF32
@@ -299,67 +299,90 @@ func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 			next, nn = m.attnBlock(t.seq, from+n, hi, sc.next[:0])
 		}
 		sc.spans, sc.next = sc.next, sc.spans
-		for g := g0; g < g1; g++ {
-			r0 := (g - g0) * rph
-			q, s, acc := sc.q[r0*hd:], sc.s[r0*keyBlock:], sc.acc[r0*vd:]
-			kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
-			if widen {
+		if widen {
+			// One head at a time: widen its keys and values once for
+			// all its rows.
+			for g := g0; g < g1; g++ {
+				r0 := (g - g0) * rph
+				kOff, vOff := kvt.RowBytes(g*hd), kvt.RowBytes(g*vd)
 				j := 0
 				for _, sp := range spans {
 					kernels.AttnWiden(sc.kf[j*hd:], hd, sp.k[kOff:], kRow, kt, sp.n, hd)
 					kernels.AttnWiden(sc.vf[j*vd:], vd, sp.v[vOff:], vRow, kt, sp.n, vd)
 					j += sp.n
 				}
-				kernels.AttnScores(s, keyBlock, q, rph, hd, f32Bytes(sc.kf[:n*hd]), 4*hd, kernels.KVF32, n, c.AttnScale, 0)
-			} else {
-				j := 0
-				for i, sp := range spans {
-					kernels.AttnScores(s[j:], keyBlock, q, rph, hd, sp.k[kOff:], kRow, kt, sp.n, c.AttnScale, ahead(sp.k, next, i, true))
-					j += sp.n
-				}
+				kernels.AttnScores(sc.s[r0*keyBlock:], keyBlock, sc.q[r0*hd:], rph, hd, f32Bytes(sc.kf[:n*hd]), 4*hd, kernels.KVF32, n, c.AttnScale, 0)
+				m.blockSoftmax(t, r0, from, n, sc)
+				kernels.AttnAccumulate(sc.acc[r0*vd:], vd, sc.s[r0*keyBlock:], keyBlock, rph, f32Bytes(sc.vf[:n*vd]), 4*vd, kernels.KVF32, n, vd, 0)
 			}
-			for k := 0; k < t.n; k++ {
-				p := t.pos + k
-				jlo, jhi := 0, min(n, p-from+1)
-				if window > 0 {
-					jlo = max(0, p-window+1-from)
-				}
-				for h := 0; h < group; h++ {
-					r := r0 + k*group + h
-					row := s[(k*group+h)*keyBlock:][:n]
-					if jlo >= jhi {
-						clear(row) // no visible key: contributes nothing
-						continue
-					}
-					x := row[jlo:jhi]
-					if softcap != 0 {
-						kernels.Softcap(x, softcap)
-					}
-					bmax := kernels.AttnMax(x)
-					if mOld := sc.m[r]; bmax > mOld {
-						if sc.l[r] != 0 {
-							corr := expf(mOld - bmax)
-							sc.l[r] *= corr
-							kernels.Scale(sc.acc[r*vd:][:vd], corr)
-						}
-						sc.m[r] = bmax
-					}
-					sc.l[r] += kernels.AttnExpSum(x, sc.m[r])
-					clear(row[:jlo])
-					clear(row[jhi:])
-				}
+			from += n
+			continue
+		}
+		// Span by span, every head: each run of cache rows is read whole,
+		// in order, while it is in cache.
+		j := 0
+		for i, sp := range spans {
+			for g := g0; g < g1; g++ {
+				r0 := (g - g0) * rph
+				kernels.AttnScores(sc.s[r0*keyBlock+j:], keyBlock, sc.q[r0*hd:], rph, hd, sp.k[kvt.RowBytes(g*hd):], kRow, kt, sp.n, c.AttnScale, ahead(sp.k, next, i, true))
 			}
-			if widen {
-				kernels.AttnAccumulate(acc, vd, s, keyBlock, rph, f32Bytes(sc.vf[:n*vd]), 4*vd, kernels.KVF32, n, vd, 0)
-			} else {
-				j := 0
-				for i, sp := range spans {
-					kernels.AttnAccumulate(acc, vd, s[j:], keyBlock, rph, sp.v[vOff:], vRow, kt, sp.n, vd, ahead(sp.v, next, i, false))
-					j += sp.n
-				}
+			j += sp.n
+		}
+		for g := g0; g < g1; g++ {
+			m.blockSoftmax(t, (g-g0)*rph, from, n, sc)
+		}
+		j = 0
+		for i, sp := range spans {
+			for g := g0; g < g1; g++ {
+				r0 := (g - g0) * rph
+				kernels.AttnAccumulate(sc.acc[r0*vd:], vd, sc.s[r0*keyBlock+j:], keyBlock, rph, sp.v[kvt.RowBytes(g*vd):], vRow, kt, sp.n, vd, ahead(sp.v, next, i, false))
 			}
+			j += sp.n
 		}
 		from += n
+	}
+}
+
+// blockSoftmax applies the causal and window masks to the scores of one
+// head's query rows (rows r0 … r0+n·group-1 of the task) for the key block
+// of n keys from position from, and folds them into the rows' running
+// maximum, sum and accumulator (online softmax): the scores become the
+// probabilities the value sum weighs the block's values by.
+func (m *Model) blockSoftmax(t *attnTile, r0, from, n int, sc *attnScratch) {
+	c := &m.Config
+	group := c.Heads / c.KVHeads
+	vd := c.ValueDim
+	window := c.Window(m.s.attn.layer)
+	for k := 0; k < t.n; k++ {
+		p := t.pos + k
+		jlo, jhi := 0, min(n, p-from+1)
+		if window > 0 {
+			jlo = max(0, p-window+1-from)
+		}
+		for h := 0; h < group; h++ {
+			r := r0 + k*group + h
+			row := sc.s[r*keyBlock:][:n]
+			if jlo >= jhi {
+				clear(row) // no visible key: contributes nothing
+				continue
+			}
+			x := row[jlo:jhi]
+			if c.AttnSoftcap != 0 {
+				kernels.Softcap(x, c.AttnSoftcap)
+			}
+			bmax := kernels.AttnMax(x)
+			if mOld := sc.m[r]; bmax > mOld {
+				if sc.l[r] != 0 {
+					corr := expf(mOld - bmax)
+					sc.l[r] *= corr
+					kernels.Scale(sc.acc[r*vd:][:vd], corr)
+				}
+				sc.m[r] = bmax
+			}
+			sc.l[r] += kernels.AttnExpSum(x, sc.m[r])
+			clear(row[:jlo])
+			clear(row[jhi:])
+		}
 	}
 }
 
