@@ -176,10 +176,11 @@ func (m *Model) attention(l int, b *Batch, kv KVCache) {
 }
 
 // headsPerTask is how many KV heads one task of tile t covers: all of them
-// when the tile has few query rows per head (the cost is reading the cache),
-// one when it has many (the cost is arithmetic, and more tasks balance it).
+// for a single decoding token or a tile with few query rows per head (the
+// cost is reading the cache), one when it has many (the cost is arithmetic,
+// and more tasks balance it).
 func (m *Model) headsPerTask(t *attnTile) int {
-	if t.n*(m.Config.Heads/m.Config.KVHeads) <= widenRows {
+	if t.n == 1 || t.n*(m.Config.Heads/m.Config.KVHeads) <= widenRows {
 		return m.Config.KVHeads
 	}
 	return 1
@@ -288,9 +289,10 @@ func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 	rph := t.n * group
 	hd, vd := c.HeadDim, c.ValueDim
 	kRow, vRow := kvt.RowBytes(c.KVDim()), kvt.RowBytes(c.KVHeads*vd)
-	// Many rows (prefill tiles) read each block from float32 copies made
-	// once, rather than widening it again in every four-row kernel pass.
-	widen := rph > widenRows && kt != kernels.KVF32
+	// Prefill tiles read each block from float32 copies made once, rather
+	// than widening it again in every four-row kernel pass. A decoding
+	// token's few rows (up to a head group) read the cache in place.
+	widen := t.n > 1 && rph > widenRows && kt != kernels.KVF32
 	next, nn := m.attnBlock(t.seq, lo, hi, sc.spans[:0])
 	for from := lo; from < hi; {
 		spans, n := next, nn

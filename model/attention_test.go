@@ -271,45 +271,59 @@ func TestResolveKVType(t *testing.T) {
 }
 
 // BenchmarkAttentionDecode times one decoding row per sequence at depth, in a
-// dense cache and in one of scattered 16-row blocks (the engine's layout).
+// dense cache and in one of scattered 16-row blocks (the engine's layout),
+// for the layer shapes of Llama 3.2 1B (4 queries per KV head) and Qwen2.5
+// 7B (7 per KV head, 128 dimensions).
 func BenchmarkAttentionDecode(b *testing.B) {
 	depth := 32768
 	if s := os.Getenv("NURI_BENCH_DEPTH"); s != "" {
 		_, _ = fmt.Sscan(s, &depth)
 	}
-	for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
-		for _, paged := range []bool{false, true} {
-			name := string(kt)
-			if paged {
-				name += "/paged"
-			}
-			b.Run(name, func(b *testing.B) {
-				c := Config{Layers: 1, Heads: 32, KVHeads: 8, HeadDim: 64, ValueDim: 64, Hidden: 2048, VocabSize: 8}
-				var kv KVCache
-				var err error
+	shapes := []struct {
+		name string
+		c    Config
+	}{
+		{"llama-3.2-1b", Config{Layers: 1, Heads: 32, KVHeads: 8, HeadDim: 64, ValueDim: 64, Hidden: 2048, VocabSize: 8}},
+		{"qwen2.5-7b", Config{Layers: 1, Heads: 28, KVHeads: 4, HeadDim: 128, ValueDim: 128, Hidden: 3584, VocabSize: 8}},
+	}
+	for _, shape := range shapes {
+		for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
+			for _, paged := range []bool{false, true} {
+				name := shape.name + "/" + string(kt)
 				if paged {
-					kv = newPagedCache(b, &c, kt, depth, 16, rand.New(rand.NewPCG(1, 1)))
-				} else if kv, err = NewDenseCacheType(&c, kt, 1, depth); err != nil {
-					b.Fatal(err)
+					name += "/paged"
 				}
-				row := make([]float32, 512)
-				for i := range row {
-					row[i] = float32(i%7) - 3
-				}
-				for p := 0; p < depth; p++ {
-					kv.Store(0, 0, p, row, row)
-				}
-				m := attnModel(c, 1)
-				defer m.pool.Close()
-				batch := &Batch{Tokens: []int32{0}, Pos: []int32{int32(depth - 1)}, Seq: []int32{0}}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					m.attention(0, batch, kv)
-				}
-				b.ReportMetric(float64(depth)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mkeys/s")
-			})
+				b.Run(name, func(b *testing.B) {
+					benchAttentionDecode(b, shape.c, kt, paged, depth)
+				})
+			}
 		}
 	}
+}
+
+func benchAttentionDecode(b *testing.B, c Config, kt KVType, paged bool, depth int) {
+	var kv KVCache
+	var err error
+	if paged {
+		kv = newPagedCache(b, &c, kt, depth, 16, rand.New(rand.NewPCG(1, 1)))
+	} else if kv, err = NewDenseCacheType(&c, kt, 1, depth); err != nil {
+		b.Fatal(err)
+	}
+	row := make([]float32, max(c.KVDim(), c.KVHeads*c.ValueDim))
+	for i := range row {
+		row[i] = float32(i%7) - 3
+	}
+	for p := 0; p < depth; p++ {
+		kv.Store(0, 0, p, row, row)
+	}
+	m := attnModel(c, 1)
+	defer m.pool.Close()
+	batch := &Batch{Tokens: []int32{0}, Pos: []int32{int32(depth - 1)}, Seq: []int32{0}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.attention(0, batch, kv)
+	}
+	b.ReportMetric(float64(depth)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mkeys/s")
 }
 
 // splitParts is the most key ranges any tile of the last attention call was
@@ -355,60 +369,68 @@ func (p *pagedCache) Span(layer, _, from, to int) (k, v []byte, n int) {
 
 // TestAttentionPaged: attention over caches whose spans are shorter than a
 // key block (16 rows, and an odd 5) and scattered in memory agrees with the
-// plain computation, for a Llama-shaped head group (4 queries per KV head,
-// 64 dimensions), decoding rows deep enough to split into key ranges, a
-// short tile and prefill tiles (a full one and a partial one), for each
-// cache type.
+// plain computation, for head groups of Llama's shape (4 queries per KV
+// head) and of Qwen2.5's (7: more rows per head than one kernel pass takes),
+// decoding rows deep enough to split into key ranges, a short tile and
+// prefill tiles (a full one and a partial one), for each cache type.
 func TestAttentionPaged(t *testing.T) {
-	c := Config{Layers: 1, Heads: 8, KVHeads: 2, HeadDim: 64, ValueDim: 64, Hidden: 512, VocabSize: 8}
 	const ctx = 6000
-	for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
-		for _, bs := range []int{16, 5} {
-			t.Run(fmt.Sprintf("%s/block%d", kt, bs), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(11, uint64(bs)))
-				kv := newPagedCache(t, &c, kt, ctx, bs, r)
-				k, v := make([]float32, c.KVDim()), make([]float32, c.KVHeads*c.ValueDim)
-				for p := 0; p < ctx; p++ {
-					for i := range k {
-						k[i] = (r.Float32() - 0.5) * 6
-					}
-					for i := range v {
-						v[i] = (r.Float32() - 0.5) * 3
-					}
-					kv.Store(0, 0, p, k, v)
-				}
-				b := &Batch{}
-				for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
-					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
-				}
-				for p := 2000; p < 2070; p++ {
-					b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
-				}
-				m := attnModel(c, len(b.Tokens))
-				defer m.pool.Close()
-				for i := range m.s.q {
-					m.s.q[i] = (r.Float32() - 0.5) * 3
-				}
-				check := func(b *Batch) {
-					m.attention(0, b, kv)
-					for i := range b.Tokens {
-						want := naiveAttention(m, 0, b, kv, i)
-						got := m.s.att[i*c.Heads*c.ValueDim:][:c.Heads*c.ValueDim]
-						for e := range want {
-							if d := math.Abs(float64(got[e]) - want[e]); d > 2e-5 {
-								t.Fatalf("token %d (pos %d), element %d: %g, want %g", i, b.Pos[i], e, got[e], want[e])
-							}
-						}
-					}
-				}
-				check(b)
-				// One row alone: split over key ranges.
-				check(&Batch{Tokens: []int32{0}, Seq: []int32{0}, Pos: []int32{ctx - 2}})
-				if parts := splitParts(&m.s.attn); parts < 2 {
-					t.Errorf("a lone decoding row ran as %d key range(s), want a split", parts)
-				}
-			})
+	for _, c := range []Config{
+		{Layers: 1, Heads: 8, KVHeads: 2, HeadDim: 64, ValueDim: 64, Hidden: 512, VocabSize: 8},
+		{Layers: 1, Heads: 14, KVHeads: 2, HeadDim: 64, ValueDim: 64, Hidden: 896, VocabSize: 8},
+	} {
+		for _, kt := range []KVType{KVF32, KVF16, KVQ8} {
+			for _, bs := range []int{16, 5} {
+				t.Run(fmt.Sprintf("group%d/%s/block%d", c.Heads/c.KVHeads, kt, bs), func(t *testing.T) {
+					testAttentionPaged(t, c, kt, bs, ctx)
+				})
+			}
 		}
+	}
+}
+
+func testAttentionPaged(t *testing.T, c Config, kt KVType, bs, ctx int) {
+	r := rand.New(rand.NewPCG(11, uint64(bs)))
+	kv := newPagedCache(t, &c, kt, ctx, bs, r)
+	k, v := make([]float32, c.KVDim()), make([]float32, c.KVHeads*c.ValueDim)
+	for p := 0; p < ctx; p++ {
+		for i := range k {
+			k[i] = (r.Float32() - 0.5) * 6
+		}
+		for i := range v {
+			v[i] = (r.Float32() - 0.5) * 3
+		}
+		kv.Store(0, 0, p, k, v)
+	}
+	b := &Batch{}
+	for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
+		b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
+	}
+	for p := 2000; p < 2070; p++ {
+		b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
+	}
+	m := attnModel(c, len(b.Tokens))
+	defer m.pool.Close()
+	for i := range m.s.q {
+		m.s.q[i] = (r.Float32() - 0.5) * 3
+	}
+	check := func(b *Batch) {
+		m.attention(0, b, kv)
+		for i := range b.Tokens {
+			want := naiveAttention(m, 0, b, kv, i)
+			got := m.s.att[i*c.Heads*c.ValueDim:][:c.Heads*c.ValueDim]
+			for e := range want {
+				if d := math.Abs(float64(got[e]) - want[e]); d > 2e-5 {
+					t.Fatalf("token %d (pos %d), element %d: %g, want %g", i, b.Pos[i], e, got[e], want[e])
+				}
+			}
+		}
+	}
+	check(b)
+	// One row alone: split over key ranges.
+	check(&Batch{Tokens: []int32{0}, Seq: []int32{0}, Pos: []int32{int32(ctx - 2)}})
+	if parts := splitParts(&m.s.attn); parts < 2 {
+		t.Errorf("a lone decoding row ran as %d key range(s), want a split", parts)
 	}
 }
 
