@@ -66,7 +66,8 @@ func (t KVType) RowBytes(n int) int {
 // to be brought into cache (a hint, never a read: any distance is safe), so
 // that a caller who knows where the next rows lie (the next block of a paged
 // cache) can overlap their loading with this call's arithmetic. Zero means
-// sixteen rows on.
+// sixteen rows on. The AVX-512 kernels (and the AVX2 value sums) follow it;
+// the others prefetch a fixed distance or leave it to the hardware.
 func AttnScores(s []float32, ldS int, q []float32, nq, hd int, k []byte, kStride int, kt KVType, nk int, scale float32, ahead int) {
 	if nq <= 0 || nk <= 0 || hd <= 0 {
 		return

@@ -53,7 +53,7 @@ def acc_reg(r, c, C):
     return f"Z{4 * (p % 4) + p // 4}"
 
 
-PF4 = 16  # keys ahead that the four-query kernels prefetch
+PF4 = 16  # rows ahead that the widening kernels prefetch (the others are told)
 
 
 def prefetch4():

@@ -20,12 +20,13 @@ import (
 // a key block, another adds the block's probability-weighted values to every
 // row's accumulator.
 //
-// A task is a tile, a run of KV heads and a range of keys. Tiles with few
-// query rows per head (decoding) take every KV head in one task: each key
-// block is then read from memory once, whole rows in order, and stays in
-// cache while every head is scored against it, instead of being read in one
-// strided pass per head. Tiles with many rows per head (prefill), whose cost
-// is arithmetic, take one head per task. Longest tiles run first. When a step
+// A task is a tile, a run of KV heads and a range of keys. A decoding token
+// (or a tile with few query rows per head) takes every KV head in one task:
+// each run of cache rows is then read from memory once, whole and in order,
+// and stays in cache while every head is scored against it, instead of being
+// read in one strided pass per head; the next key block is prefetched
+// meanwhile, wherever the paged cache put it. Prefill tiles, whose cost is
+// arithmetic, take one head per task. Longest tiles run first. When a step
 // has too few tasks to keep every thread busy (decoding one or two sequences
 // at depth), long tiles are further split over key ranges whose partial
 // results are merged afterwards.
@@ -197,8 +198,7 @@ func (m *Model) attendTask(task, thread int) {
 	rph := t.n * group // query rows per head
 	rows := (tk.g1 - tk.g0) * rph
 
-	// Queries, row r = (head - g0·group)·n + token... in the order
-	// head-major within the task: r = (g-g0)·rph + token·group + h.
+	// Queries, head by head: row r = (g-g0)·rph + token·group + h.
 	qDim := c.Heads * c.HeadDim
 	for g := tk.g0; g < tk.g1; g++ {
 		dst := sc.q[(g-tk.g0)*rph*c.HeadDim:]
@@ -346,7 +346,7 @@ func (m *Model) attendRange(t *attnTile, g0, g1, lo, hi int, sc *attnScratch) {
 }
 
 // blockSoftmax applies the causal and window masks to the scores of one
-// head's query rows (rows r0 … r0+n·group-1 of the task) for the key block
+// head's query rows (rows r0 … r0+t.n·group-1 of the task) for the key block
 // of n keys from position from, and folds them into the rows' running
 // maximum, sum and accumulator (online softmax): the scores become the
 // probabilities the value sum weighs the block's values by.
@@ -401,11 +401,7 @@ func ahead(rows []byte, next []attnSpan, i int, keys bool) int {
 	if keys {
 		to = next[i].k
 	}
-	d := int(uintptr(unsafe.Pointer(unsafe.SliceData(to))) - uintptr(unsafe.Pointer(unsafe.SliceData(rows))))
-	if d == 0 {
-		return 0
-	}
-	return d
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(to))) - uintptr(unsafe.Pointer(unsafe.SliceData(rows))))
 }
 
 // attnBlock appends to spans the cache spans of the next key block of

@@ -5,6 +5,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/nuri-ai/nuri/internal/mmap"
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -150,13 +151,25 @@ func f32View(b []byte) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
 
-// AllocKV returns n zeroed bytes aligned for float32 access.
+// AllocKV returns n zeroed bytes aligned for float32 access. A cache of
+// several huge pages starts on one and asks for huge pages (where the system
+// gives them on request): attention reads a long context in blocks spread
+// over the whole cache, which on small pages costs a TLB miss every few
+// rows.
 func AllocKV(n int64) []byte {
-	f := make([]float32, (n+3)/4)
+	extra := int64(0)
+	if mmap.HugePage > 0 && n >= 4*int64(mmap.HugePage) {
+		extra = int64(mmap.HugePage)
+	}
+	f := make([]float32, (n+extra+3)/4)
 	if len(f) == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), n)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), n+extra)
+	if extra == 0 {
+		return b
+	}
+	return mmap.HugeAligned(b, int(n))
 }
 
 func abs32(x float32) float32 {
