@@ -98,8 +98,8 @@ func attnCases() []attnCase {
 }
 
 // prefetchDistance varies the prefetch hint over the cases: the default, a
-// distance back before the rows, and one far past any buffer. None may change
-// a result or fault.
+// distance back before the rows, one far past any buffer, and a few bytes
+// (inside a row). None may change a result or fault.
 func prefetchDistance(i, stride int) int {
 	return [...]int{0, -5 * stride, 1 << 30, 7}[i%4]
 }

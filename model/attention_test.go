@@ -403,11 +403,14 @@ func testAttentionPaged(t *testing.T, c Config, kt KVType, bs, ctx int) {
 		kv.Store(0, 0, p, k, v)
 	}
 	b := &Batch{}
-	for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
+	add := func(p int) {
 		b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
 	}
+	for _, p := range []int{ctx - 1, 3, 100, 101, 4097} {
+		add(p)
+	}
 	for p := 2000; p < 2070; p++ {
-		b.Tokens, b.Seq, b.Pos = append(b.Tokens, 0), append(b.Seq, 0), append(b.Pos, int32(p))
+		add(p)
 	}
 	m := attnModel(c, len(b.Tokens))
 	defer m.pool.Close()
