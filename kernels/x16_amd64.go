@@ -29,6 +29,18 @@ func q4x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float3
 //go:noescape
 func q8x16RowsX4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
 
+// The two-row, four-token kernels take nrows pairs of adjacent rows (see
+// P2ROWS in x16_amd64.s).
+//
+//go:noescape
+func q4x16Pairs4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
+func q4kx16Pairs4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
+//go:noescape
+func q8x16Pairs4AVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+
 //go:noescape
 func q4kx16RowsAVX512(w *byte, nrows, nsg int, qs *byte, corr *int32, d *float32, out *float32)
 
@@ -137,12 +149,22 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 		q6kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &a.half[tok*2*a.nb], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	case tensor.Q5_K:
 		q5kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
-	case tensor.Q4_K:
-		q4kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
-	case tensor.Q4_0:
-		q4x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	default:
-		q8x16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+		pairs, one := q4x16Pairs4AVX512, q4x16RowsX4AVX512
+		switch t {
+		case tensor.Q8_0:
+			pairs, one = q8x16Pairs4AVX512, q8x16RowsX4AVX512
+		case tensor.Q4_K:
+			pairs, one = q4kx16Pairs4AVX512, q4kx16RowsX4AVX512
+		}
+		np := nrows / 2
+		if np > 0 {
+			pairs(&w[0], np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+		}
+		if nrows-2*np > 0 {
+			last := 2 * np
+			one(&w[last*x16RowBytes(t, nsg)], nrows-2*np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[last], 4*ostride)
+		}
 	}
 	return true
 }

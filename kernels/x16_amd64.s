@@ -270,6 +270,245 @@ pair_done: \
 	Q8PAIRPART(384, Z29, Z30) \
 	X16PAIRFINISH
 
+// Two-row, four-token kernels for prefill. The four-token kernels above
+// unpack a row's super group once for four tokens but load every activation
+// vector once per row, so they issue more loads than multiply-adds. These
+// take two adjacent rows (row B is R15 bytes after row A) against the same
+// four tokens: each activation vector is loaded once into Z5/Z6 and
+// multiplied with both rows' weights, so there are half as many activation
+// loads per multiply-add. Registers: Z1/Z2 row A's low and high quants,
+// Z3/Z4 row B's; Z16..Z19 row A's integer sums for tokens 0..3, Z20..Z23
+// row B's; Z24..Z27 and Z28..Z31 the rows' float sums; Z9/Z10 the rows'
+// weight scales. Each row's sums are those of the one-row kernels, added
+// in the same order, so the outputs are the same bit for bit.
+
+// P2INIT starts the integer sums of both rows: the low-nibble (or first
+// half) sums from the four tokens' corrections, the others from zero.
+#define P2INIT \
+	VMOVDQU32 (R8), Z16 \
+	VMOVDQA32 Z16, Z20 \
+	VMOVDQU32 (R8)(R12*1), Z17 \
+	VMOVDQA32 Z17, Z21 \
+	VMOVDQU32 (R8)(R12*2), Z18 \
+	VMOVDQA32 Z18, Z22 \
+	VMOVDQU32 (R8)(R13*1), Z19 \
+	VMOVDQA32 Z19, Z23 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z14, Z14, Z14
+
+// P2DOT multiplies one token's activation vectors alo and ahi with both
+// rows' weights (Z1/Z2 and Z3/Z4) into the rows' sums: alo into loA and
+// loB, ahi into hiA and hiB.
+#define P2DOT(alo, ahi, loA, loB, hiA, hiB) \
+	VMOVDQU64 alo, Z5 \
+	VPDPBUSD Z5, Z1, loA \
+	VPDPBUSD Z5, Z3, loB \
+	VMOVDQU64 ahi, Z6 \
+	VPDPBUSD Z6, Z2, hiA \
+	VPDPBUSD Z6, Z4, hiB
+
+// P2TOKENS is P2DOT for the four tokens' activations at lo and lo+64
+// bytes into their super group.
+#define P2TOKENS(lo) \
+	P2DOT(lo(DI), lo+64(DI), Z16, Z20, Z0, Z10) \
+	P2DOT(lo(DI)(R11*1), lo+64(DI)(R11*1), Z17, Z21, Z7, Z11) \
+	P2DOT(lo(DI)(R11*2), lo+64(DI)(R11*2), Z18, Z22, Z8, Z12) \
+	P2DOT(lo(DI)(R10*1), lo+64(DI)(R10*1), Z19, Z23, Z9, Z14)
+
+// P2FIN finishes one token's super group for both rows as X16FIN does,
+// with the token's activation scales at dmem and the rows' weight scales
+// in Z1 and Z2.
+#define P2FIN(dmem, loA, hiA, loB, hiB, facA, facB) \
+	VPADDD hiA, loA, loA \
+	VPADDD hiB, loB, loB \
+	VMOVUPS dmem, Z3 \
+	VCVTDQ2PS loA, loA \
+	VMULPS Z3, Z1, Z4 \
+	VFMADD231PS Z4, loA, facA \
+	VCVTDQ2PS loB, loB \
+	VMULPS Z3, Z2, Z5 \
+	VFMADD231PS Z5, loB, facB
+
+#define P2FINISH \
+	VCVTPH2PS (AX), Z1 \
+	VCVTPH2PS (AX)(R15*1), Z2 \
+	P2FIN((R9), Z16, Z0, Z20, Z10, Z24, Z28) \
+	P2FIN((R9)(R12*1), Z17, Z7, Z21, Z11, Z25, Z29) \
+	P2FIN((R9)(R12*2), Z18, Z8, Z22, Z12, Z26, Z30) \
+	P2FIN((R9)(R13*1), Z19, Z9, Z23, Z14, Z27, Z31)
+
+// P2Q4PART unpacks part m of both rows' Q4_0 super group (64 quant bytes at
+// off) and adds its products with the four tokens.
+#define P2Q4PART(off, lo) \
+	Q4UNPACKAT(off(SI), Z1, Z2) \
+	Q4UNPACKAT(off(SI)(R15*1), Z3, Z4) \
+	P2TOKENS(lo)
+
+// P2Q8PART is P2Q4PART for Q8_0's 128 quant bytes at off.
+#define P2Q8PART(off) \
+	VMOVDQU64 off(SI), Z1 \
+	VMOVDQU64 off+64(SI), Z2 \
+	VMOVDQU64 off(SI)(R15*1), Z3 \
+	VMOVDQU64 off+64(SI)(R15*1), Z4 \
+	P2TOKENS(off)
+
+// The Q4_K pair keeps both rows' lane scales (see KSCALES) in Z9/Z10 (row
+// A's d·sc and dmin·m) and Z11/Z12 (row B's), and one integer sum per token
+// and row in Z16..Z23, started from zero.
+
+// P2KSC is KSCALES for the header whose bytes 8, 24 and 0 are at o8, o24
+// and o0, into dsc and dm; the constants are in Z1..Z5 (shifts, 3, 12 and
+// the two lane permutations), Z6..Z8 are clobbered.
+#define P2KSC(o8, o24, o0, dsc, dm) \
+	VPMOVZXBD o8, dm \
+	VPBROADCASTQ o24, Z6 \
+	VPSRLVD Z1, Z6, Z6 \
+	VPANDD Z13, dm, dsc \
+	VPANDD Z2, Z6, Z7 \
+	VPSLLD $4, Z7, Z7 \
+	VPORD Z7, dsc, dsc \
+	VPSRLD $4, dm, dm \
+	VPANDD Z3, Z6, Z6 \
+	VPSLLD $2, Z6, Z6 \
+	VPORD Z6, dm, dm \
+	VCVTDQ2PS dsc, dsc \
+	VCVTDQ2PS dm, dm \
+	VCVTPH2PS o0, X8 \
+	VPERMPS Z8, Z4, Z6 \
+	VMULPS Z6, dsc, dsc \
+	VPERMPS Z8, Z5, Z6 \
+	VMULPS Z6, dm, dm
+
+// P2KINIT loads the constants of P2KSC (R14 is free inside a row), takes
+// both rows' lane scales and zeroes the integer sums.
+#define P2KINIT \
+	VMOVDQU32 x16kShift<>(SB), Z1 \
+	MOVL $3, R14 \
+	VPBROADCASTD R14, Z2 \
+	MOVL $12, R14 \
+	VPBROADCASTD R14, Z3 \
+	VMOVDQU32 x16kPerm<>(SB), Z4 \
+	VMOVDQU32 x16kPerm<>+64(SB), Z5 \
+	P2KSC(8(AX), 24(AX), (AX), Z9, Z10) \
+	P2KSC(8(AX)(R15*1), 24(AX)(R15*1), (AX)(R15*1), Z11, Z12) \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17 \
+	VPXORD Z18, Z18, Z18 \
+	VPXORD Z19, Z19, Z19 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23
+
+// P2KPART is P2Q4PART with one integer sum per token and row.
+#define P2KPART(off, lo) \
+	Q4UNPACKAT(off(SI), Z1, Z2) \
+	Q4UNPACKAT(off(SI)(R15*1), Z3, Z4) \
+	P2DOT(lo(DI), lo+64(DI), Z16, Z20, Z16, Z20) \
+	P2DOT(lo(DI)(R11*1), lo+64(DI)(R11*1), Z17, Z21, Z17, Z21) \
+	P2DOT(lo(DI)(R11*2), lo+64(DI)(R11*2), Z18, Z22, Z18, Z22) \
+	P2DOT(lo(DI)(R10*1), lo+64(DI)(R10*1), Z19, Z23, Z19, Z23)
+
+// P2KFIN finishes one token's super group for both rows as KFINISH does,
+// with the token's activation sums at cmem and scales at dmem.
+#define P2KFIN(cmem, dmem, accA, accB, facA, facB) \
+	VCVTDQ2PS cmem, Z0 \
+	VCVTDQ2PS accA, accA \
+	VMULPS Z9, accA, accA \
+	VFNMADD231PS Z10, Z0, accA \
+	VFMADD231PS dmem, accA, facA \
+	VCVTDQ2PS accB, accB \
+	VMULPS Z11, accB, accB \
+	VFNMADD231PS Z12, Z0, accB \
+	VFMADD231PS dmem, accB, facB
+
+#define Q4KP2SG \
+	P2KINIT \
+	P2KPART(0, 0) \
+	P2KPART(64, 128) \
+	P2KPART(128, 256) \
+	P2KPART(192, 384) \
+	P2KFIN((R8), (R9), Z16, Z20, Z24, Z28) \
+	P2KFIN((R8)(R12*1), (R9)(R12*1), Z17, Z21, Z25, Z29) \
+	P2KFIN((R8)(R12*2), (R9)(R12*2), Z18, Z22, Z26, Z30) \
+	P2KFIN((R8)(R13*1), (R9)(R13*1), Z19, Z23, Z27, Z31)
+
+// P2ROWS(SG, qb) is the body of a two-row, four-token kernel whose super
+// group SG (starting and finishing the sums) reads qb quant bytes after a
+// 32-byte header; the rows are 32+qb bytes per super group long. The arguments are x4's, with nrows the
+// number of row pairs: pair p's rows 2p and 2p+1 go to out + 8p and 8p+4.
+#define P2ROWS(SG, qb) \
+	X4PROLOG \
+	MOVQ nsg+16(FP), R15 \
+	IMUL3Q $(32+qb), R15, R15 \
+	TESTQ BX, BX \
+	JZ p2_done \
+p2_row: \
+	MOVQ nsg+16(FP), R14 \
+	SHLQ $5, R14 \
+	MOVQ SI, AX \
+	ADDQ R14, SI \
+	MOVQ qs+24(FP), DI \
+	MOVQ corr+32(FP), R8 \
+	MOVQ d+40(FP), R9 \
+	MOVQ nsg+16(FP), CX \
+	VPXORD Z24, Z24, Z24 \
+	VPXORD Z25, Z25, Z25 \
+	VPXORD Z26, Z26, Z26 \
+	VPXORD Z27, Z27, Z27 \
+	VPXORD Z28, Z28, Z28 \
+	VPXORD Z29, Z29, Z29 \
+	VPXORD Z30, Z30, Z30 \
+	VPXORD Z31, Z31, Z31 \
+p2_sg: \
+	SG \
+	ADDQ $qb, SI \
+	ADDQ $32, AX \
+	ADDQ $512, DI \
+	ADDQ $64, R8 \
+	ADDQ $64, R9 \
+	DECQ CX \
+	JNZ p2_sg \
+	MOVQ ostride+72(FP), R14 \
+	HSUMTO(Z24, Y24, X24, (DX)) \
+	HSUMTO(Z28, Y28, X28, 4(DX)) \
+	HSUMTO(Z25, Y25, X25, (DX)(R14*1)) \
+	HSUMTO(Z29, Y29, X29, 4(DX)(R14*1)) \
+	HSUMTO(Z26, Y26, X26, (DX)(R14*2)) \
+	HSUMTO(Z30, Y30, X30, 4(DX)(R14*2)) \
+	LEAQ (R14)(R14*2), R14 \
+	HSUMTO(Z27, Y27, X27, (DX)(R14*1)) \
+	HSUMTO(Z31, Y31, X31, 4(DX)(R14*1)) \
+	ADDQ $8, DX \
+	ADDQ R15, SI \
+	DECQ BX \
+	JNZ p2_row \
+p2_done: \
+	VZEROUPPER \
+	RET
+
+#define Q4P2SG \
+	P2INIT \
+	P2Q4PART(0, 0) \
+	P2Q4PART(64, 128) \
+	P2Q4PART(128, 256) \
+	P2Q4PART(192, 384) \
+	P2FINISH
+
+#define Q8P2SG \
+	P2INIT \
+	P2Q8PART(0) \
+	P2Q8PART(128) \
+	P2Q8PART(256) \
+	P2Q8PART(384) \
+	P2FINISH
+
 // One super group of the row at SI (quants) and AX (scales or header)
 // against token 0's activations, summed into acc.
 #define Q4SG(acc) \
@@ -1295,3 +1534,19 @@ TEXT ·q5kx16Rows2AVX512(SB), NOSPLIT, $0-72
 TEXT ·q6kx16Rows2AVX512(SB), NOSPLIT, $0-72
 	K6CONSTS
 	PAIRROWS(XCHGPAIR(Q6KSG), 384, 36, 128)
+
+// func q4x16Pairs4AVX512(w *byte, npairs, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q4x16Pairs4AVX512(SB), NOSPLIT, $0-80
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	P2ROWS(Q4P2SG, 256)
+
+// func q4kx16Pairs4AVX512(w *byte, npairs, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q4kx16Pairs4AVX512(SB), NOSPLIT, $0-80
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z13
+	P2ROWS(Q4KP2SG, 256)
+
+// func q8x16Pairs4AVX512(w *byte, npairs, nsg int, qs *byte, corr *int32, d *float32, qsStride, aStride int, out *float32, ostride int)
+TEXT ·q8x16Pairs4AVX512(SB), NOSPLIT, $0-80
+	P2ROWS(Q8P2SG, 512)

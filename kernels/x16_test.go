@@ -361,3 +361,69 @@ func TestX16Rows2(t *testing.T) {
 		checkClose(t, fmt.Sprintf("group weight %d (%v)", k, w.Type), outs[k], want, mag, 1e-5)
 	}
 }
+
+// TestX16RowsX4 checks the four-token prefill kernels (for Q4_0 and Q8_0,
+// the two-row ones and the odd last row): at AVX-512 every token's result
+// must come out bit for bit as the one-token kernel gives it (at AVX2, whose
+// kernels add in other orders, within float rounding), for every x16 type
+// and row counts even and odd, and no output outside the rows may be
+// written.
+func TestX16RowsX4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	forLevels(t, func(t *testing.T) {
+		for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+			if !x16Asm(dt) {
+				continue
+			}
+			for _, cols := range []int{512, 2560} {
+				const rows = 23
+				w := Prepare(randomWeight(rng, dt, rows, cols))
+				rb := len(w.Data) / rows
+				var a x16Act
+				off := map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt]
+				a.prepare(5, cols, off)
+				for b := 0; b < 5; b++ {
+					a.quantizeToken(b, randomVec(rng, cols))
+				}
+				want := make([]float32, 5*rows)
+				for b := 0; b < 5; b++ {
+					if !x16Rows(dt, w.Data, rows, &a, b, want[b*rows:(b+1)*rows]) {
+						t.Fatalf("%v: no one-token kernel", dt)
+					}
+				}
+				for _, n := range []int{1, 2, 3, 8, rows} {
+					for _, tok := range []int{0, 1} {
+						got := make([]float32, 4*rows+1)
+						for i := range got {
+							got[i] = float32(math.NaN())
+						}
+						if !x16RowsX4(dt, w.Data[:n*rb], n, &a, tok, got, rows) {
+							t.Fatalf("%v: no four-token kernel", dt)
+						}
+						for k := 0; k < 4; k++ {
+							for r := 0; r < rows; r++ {
+								g := got[k*rows+r]
+								if r >= n {
+									if !math.IsNaN(float64(g)) {
+										t.Fatalf("%v cols %d n %d: token %d row %d written", dt, cols, n, tok+k, r)
+									}
+									continue
+								}
+								wnt := want[(tok+k)*rows+r]
+								if level == AVX2 && math.Abs(float64(g-wnt)) <= 1e-5*max(1, math.Abs(float64(wnt))) {
+									continue
+								}
+								if g != wnt {
+									t.Fatalf("%v cols %d n %d token %d row %d: %v, want %v", dt, cols, n, tok+k, r, g, wnt)
+								}
+							}
+						}
+						if !math.IsNaN(float64(got[4*rows])) {
+							t.Fatalf("%v: wrote past the outputs", dt)
+						}
+					}
+				}
+			}
+		}
+	})
+}
