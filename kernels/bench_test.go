@@ -247,6 +247,42 @@ func BenchmarkDecodeStep(b *testing.B) {
 	}
 }
 
+// BenchmarkBatchStep runs the matrix products of a Llama-3.2-1B-shaped
+// decode step (as BenchmarkDecodeStep) for batches of 1, 4 and 8 tokens, as
+// a server decoding that many sequences at once runs them: the weights are
+// read from memory once per step, and a few tokens should cost little more
+// than one. It reports milliseconds per step.
+func BenchmarkBatchStep(b *testing.B) {
+	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K} {
+		mk := func(rows, cols int) *tensor.Tensor {
+			rb, _ := tensor.RowBytes(dt, cols)
+			return Prepare(bigWeight(dt, cols, rows*rb))
+		}
+		var steps [][]*tensor.Tensor
+		for range layers {
+			q, k, v, o := mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim)
+			gate, up, down := mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)
+			steps = append(steps, []*tensor.Tensor{q, k, v}, []*tensor.Tensor{o}, []*tensor.Tensor{gate, up}, []*tensor.Tensor{down})
+		}
+		steps = append(steps, []*tensor.Tensor{mk(vocab, dim)})
+		p := NewPool(2)
+		for _, n := range []int{1, 4, 8} {
+			x := randomVec(rand.New(rand.NewPCG(8, 8)), n*ffn)
+			outs := [][]float32{make([]float32, n*vocab), make([]float32, n*ffn), make([]float32, n*ffn)}
+			b.Run(fmt.Sprintf("%v/n%d", dt, n), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					for _, ws := range steps {
+						MatMulGroup(p, outs[:len(ws)], ws, x[:n*ws[0].Cols()], n)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/step")
+			})
+		}
+		p.Close()
+	}
+}
+
 // BenchmarkPrepare measures the load-time repacking of a 4096×2048 weight
 // (Prepare's x16 and packed copies), in bytes of weights per second.
 func BenchmarkPrepare(b *testing.B) {

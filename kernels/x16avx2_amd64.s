@@ -190,6 +190,13 @@ x2x4row:
 	VXORPS Y11, Y11, Y11
 	VXORPS Y12, Y12, Y12
 x2x4sg:
+	// A few tokens read their weights from memory here (see P2PF256 in
+	// x16_amd64.s): ask for the header line and the quants 16 KB on.
+	PREFETCHT0 16384(AX)
+	PREFETCHT0 16384(SI)
+	PREFETCHT0 16448(SI)
+	PREFETCHT0 16512(SI)
+	PREFETCHT0 16576(SI)
 	X2X4HALF(0, 0)
 	X2X4HALF(32, 16)
 	ADDQ $256, SI
