@@ -42,7 +42,9 @@ type typeInfo struct {
 	typeSize  int // bytes per block
 }
 
-var types = map[DType]typeInfo{
+// types is indexed by DType (an array rather than a map: RowBytes runs in
+// the matrix products' inner loops); unknown ids have no name.
+var types = [...]typeInfo{
 	F32:  {"F32", 1, 4},
 	F16:  {"F16", 1, 2},
 	BF16: {"BF16", 1, 2},
@@ -65,31 +67,40 @@ var types = map[DType]typeInfo{
 	Q8_K: {"Q8_K", QK_K, 4 + QK_K + QK_K/16*2},
 }
 
+// info returns t's layout, and whether t is known.
+func (t DType) info() (typeInfo, bool) {
+	if uint64(t) < uint64(len(types)) && types[t].name != "" {
+		return types[t], true
+	}
+	return typeInfo{}, false
+}
+
 // Known reports whether t is a type Nuri knows the layout of.
-func (t DType) Known() bool { _, ok := types[t]; return ok }
+func (t DType) Known() bool { _, ok := t.info(); return ok }
 
 // String returns GGML's name for the type.
 func (t DType) String() string {
-	if ti, ok := types[t]; ok {
+	if ti, ok := t.info(); ok {
 		return ti.name
 	}
 	return fmt.Sprintf("DType(%d)", uint32(t))
 }
 
-// BlockSize is the number of elements in one block (1 for plain types).
-func (t DType) BlockSize() int { return types[t].blockSize }
+// BlockSize is the number of elements in one block (1 for plain types, 0
+// for unknown ones).
+func (t DType) BlockSize() int { ti, _ := t.info(); return ti.blockSize }
 
 // TypeSize is the number of bytes of one block.
-func (t DType) TypeSize() int { return types[t].typeSize }
+func (t DType) TypeSize() int { ti, _ := t.info(); return ti.typeSize }
 
 // Quantized reports whether t is a block-quantized format.
-func (t DType) Quantized() bool { return types[t].blockSize > 1 }
+func (t DType) Quantized() bool { return t.BlockSize() > 1 }
 
 // ParseDType maps a GGML type name (case-insensitive, e.g. "q4_k") to its DType.
 func ParseDType(name string) (DType, error) {
 	for t, ti := range types {
-		if equalFold(ti.name, name) {
-			return t, nil
+		if ti.name != "" && equalFold(ti.name, name) {
+			return DType(t), nil
 		}
 	}
 	return 0, fmt.Errorf("tensor: unknown type %q", name)
@@ -117,7 +128,7 @@ func equalFold(a, b string) bool {
 // RowBytes returns the number of bytes n elements of type t occupy. n must be a
 // multiple of the block size.
 func RowBytes(t DType, n int) (int, error) {
-	ti, ok := types[t]
+	ti, ok := t.info()
 	if !ok {
 		return 0, fmt.Errorf("tensor: unknown type %v", t)
 	}
