@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/nuri-ai/nuri/internal/mmap"
+	"github.com/nuri-ai/nuri/kernels"
 	"github.com/nuri-ai/nuri/tensor"
 )
 
@@ -81,11 +82,7 @@ func ResolveKVType(c *Config, t KVType, ctx int) (KVType, error) {
 func EncodeKVRow(t KVType, dst []byte, src []float32) {
 	switch t {
 	case KVF16:
-		dst = dst[:2*len(src)]
-		for i, v := range src {
-			h := tensor.F32ToF16(v)
-			dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
-		}
+		kernels.EncodeF16(dst, src)
 	case KVQ8:
 		for b := 0; b+q8Block <= len(src); b += q8Block {
 			x := src[b : b+q8Block]
