@@ -248,7 +248,7 @@ func BenchmarkDecodeStep(b *testing.B) {
 }
 
 // BenchmarkBatchStep runs the matrix products of a Llama-3.2-1B-shaped
-// decode step (as BenchmarkDecodeStep) for batches of 1, 4 and 8 tokens, as
+// decode step (as BenchmarkDecodeStep) for batches of 1 to 4 and 8 tokens, as
 // a server decoding that many sequences at once runs them: the weights are
 // read from memory once per step, and a few tokens should cost little more
 // than one. It reports milliseconds per step.
@@ -267,7 +267,7 @@ func BenchmarkBatchStep(b *testing.B) {
 		}
 		steps = append(steps, []*tensor.Tensor{mk(vocab, dim)})
 		p := NewPool(2)
-		for _, n := range []int{1, 4, 8} {
+		for _, n := range []int{1, 2, 3, 4, 8} {
 			x := randomVec(rand.New(rand.NewPCG(8, 8)), n*ffn)
 			outs := [][]float32{make([]float32, n*vocab), make([]float32, n*ffn), make([]float32, n*ffn)}
 			b.Run(fmt.Sprintf("%v/n%d", dt, n), func(b *testing.B) {

@@ -65,6 +65,14 @@ func (a *x16Act) prepare(n, cols int, off int32) {
 	}
 }
 
+// tokens is how many tokens a has room for.
+func (a *x16Act) tokens() int {
+	if a.nb == 0 {
+		return 0
+	}
+	return len(a.d) / a.nb
+}
+
 // tok returns token b's quants, corrections and scales.
 func (a *x16Act) tok(b int) (qs []byte, corr []int32, d []float32) {
 	nb := a.nb

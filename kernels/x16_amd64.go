@@ -150,20 +150,30 @@ func x16RowsX4(t tensor.DType, w []byte, nrows int, a *x16Act, tok int, out []fl
 	case tensor.Q5_K:
 		q5kx16RowsX4AVX512(&w[0], nrows, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
 	default:
-		pairs, one := q4x16Pairs4AVX512, q4x16RowsX4AVX512
-		switch t {
-		case tensor.Q8_0:
-			pairs, one = q8x16Pairs4AVX512, q8x16RowsX4AVX512
-		case tensor.Q4_K:
-			pairs, one = q4kx16Pairs4AVX512, q4kx16RowsX4AVX512
-		}
+		// Row pairs, then the odd row (direct calls, so that out stays
+		// on the caller's stack).
 		np := nrows / 2
 		if np > 0 {
-			pairs(&w[0], np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+			switch t {
+			case tensor.Q8_0:
+				q8x16Pairs4AVX512(&w[0], np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+			case tensor.Q4_K:
+				q4kx16Pairs4AVX512(&w[0], np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+			default:
+				q4x16Pairs4AVX512(&w[0], np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[0], 4*ostride)
+			}
 		}
-		if nrows-2*np > 0 {
+		if nrows%2 == 1 {
 			last := 2 * np
-			one(&w[last*x16RowBytes(t, nsg)], nrows-2*np, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, &out[last], 4*ostride)
+			w, out := &w[last*x16RowBytes(t, nsg)], &out[last]
+			switch t {
+			case tensor.Q8_0:
+				q8x16RowsX4AVX512(w, 1, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, out, 4*ostride)
+			case tensor.Q4_K:
+				q4kx16RowsX4AVX512(w, 1, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, out, 4*ostride)
+			default:
+				q4x16RowsX4AVX512(w, 1, nsg, &qs[0], &corr[0], &d[0], a.nb*32, a.nb*4, out, 4*ostride)
+			}
 		}
 	}
 	return true
