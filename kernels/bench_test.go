@@ -254,7 +254,7 @@ func BenchmarkDecodeStep(b *testing.B) {
 // than one. It reports milliseconds per step.
 func BenchmarkBatchStep(b *testing.B) {
 	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
-	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K} {
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K, tensor.F16, tensor.BF16} {
 		mk := func(rows, cols int) *tensor.Tensor {
 			rb, _ := tensor.RowBytes(dt, cols)
 			return Prepare(bigWeight(dt, cols, rows*rb))

@@ -562,7 +562,7 @@ func (p *Pool) floatRange(pt *mmPart, r0, r1 int) {
 			r := r0
 			if bt-b0 == 4 {
 				for ; r+4 <= rt; r += 4 {
-					if !floatTile4x4(pt.w.Type, pt.w.Data[r*pt.rowBytes:(r+4)*pt.rowBytes], pt.rowBytes, j.x[b0*j.cols:bt*j.cols], j.cols, pt.out[b0*pt.rows+r:], pt.rows) {
+					if !floatTile4x4(pt.w.Type, pt.w.Data[r*pt.rowBytes:(r+4)*pt.rowBytes], pt.rowBytes, j.x[b0*j.cols:bt*j.cols], j.cols, pt.out[b0*pt.rows+r:], pt.rows, b0 == 0) {
 						break
 					}
 				}
@@ -600,7 +600,7 @@ func (p *Pool) bf16Range(pt *mmPart, r0, r1 int) {
 			r := r0
 			if bt-b0 == 4 {
 				for ; r+4 <= rt; r += 4 {
-					if !bf16Tile4x4(pt.w.Data[r*rb:(r+4)*rb], rb, j.xb[b0*c:bt*c], j.x[b0*c:bt*c], c, pt.out[b0*pt.rows+r:], pt.rows) {
+					if !bf16Tile4x4(pt.w.Data[r*rb:(r+4)*rb], rb, j.xb[b0*c:bt*c], j.x[b0*c:bt*c], c, pt.out[b0*pt.rows+r:], pt.rows, b0 == 0) {
 						break
 					}
 				}
