@@ -430,7 +430,8 @@ func TestX16RowsX4(t *testing.T) {
 
 // TestX16SmallBatch checks that a batch of a few tokens (two or three run
 // as a padded four-token pass) gives each token what it gets alone, bit for
-// bit at AVX-512 (within float rounding at AVX2), for every x16 type.
+// bit at AVX-512 (within float rounding at the other levels, whose batch
+// kernels add in other orders), for every x16 type, with no allocation.
 func TestX16SmallBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
 	forLevels(t, func(t *testing.T) {
@@ -448,7 +449,7 @@ func TestX16SmallBatch(t *testing.T) {
 					MatMul(p, one, w, x[b*cols:(b+1)*cols], 1)
 					for r, want := range one {
 						g := got[b*rows+r]
-						if level < AVX512 && math.Abs(float64(g-want)) <= 1e-4*max(1, math.Abs(float64(want))) {
+						if level != AVX512 && math.Abs(float64(g-want)) <= 1e-4*max(1, math.Abs(float64(want))) {
 							continue
 						}
 						if g != want {
