@@ -42,7 +42,16 @@
 // included), F32, F16 and BF16 a register-tiled kernel of four rows × four
 // tokens (AVX-512, floattile_amd64.s), and every path walks tiles of 16 rows
 // (64 for the x16 kernels) × 4 tokens so that weights and activations stay
-// in cache (prefill).
+// in cache (prefill). At AVX-512 the x16 Q4_0, Q8_0 and Q4_K four-token
+// kernels take two rows at a time (P2ROWS in x16_amd64.s), each activation
+// vector loaded once for both. x16 Q4_0 and Q8_0 also run two or three
+// tokens as one four-token pass with the missing tokens' scales zero.
+//
+// A batch of a few tokens (a server decoding several sequences) meets each
+// weight once, from memory, in these kernels, and their arithmetic leaves
+// too few loads in flight for the hardware prefetcher: the x16 four-token
+// kernels prefetch 16 KB ahead in every row they read, and the float tiles
+// the next four rows on a tile's first pass (see BenchmarkBatchStep).
 //
 // MatMulGroup multiplies several weights that read the same input (the
 // query, key and value projections; gate and up) in one pass: the input is
