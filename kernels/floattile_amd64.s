@@ -106,81 +106,103 @@
 	TILESUM(Z23, Y23, 12(AX)) \
 	ADDQ DX, AX
 
+// TILELOOPS(STEP) runs STEP (16 or 32 columns of the four rows, setting the
+// flags from the columns left) until the columns are done, with TILEPF
+// before each step when the pf argument is not zero, then stores the sums.
+#define TILELOOPS(STEP) \
+	TESTQ CX, CX \
+	JZ tl_done \
+	CMPQ pf+56(FP), $0 \
+	JNE tl_pfloop \
+tl_loop: \
+	STEP \
+	JNZ tl_loop \
+	JMP tl_done \
+tl_pfloop: \
+	TILEPF \
+	STEP \
+	JNZ tl_pfloop \
+tl_done: \
+	TILESTORE \
+	VZEROUPPER \
+	RET
+
+// The steps of the four kernels: widen (or load) 16 columns of the four
+// rows into Z0..Z3 and multiply them with the tokens (TILEFMA); the
+// VDPBF16PS kernel takes 32 columns of BF16 rows and tokens at once.
+#define F16STEP \
+	VCVTPH2PS (SI), Z0 \
+	VCVTPH2PS (SI)(R8*1), Z1 \
+	VCVTPH2PS (SI)(R8*2), Z2 \
+	VCVTPH2PS (SI)(R10*1), Z3 \
+	TILEFMA \
+	ADDQ $32, SI \
+	SUBQ $16, CX
+
+#define BF16STEP \
+	VPMOVZXWD (SI), Z0 \
+	VPSLLD $16, Z0, Z0 \
+	VPMOVZXWD (SI)(R8*1), Z1 \
+	VPSLLD $16, Z1, Z1 \
+	VPMOVZXWD (SI)(R8*2), Z2 \
+	VPSLLD $16, Z2, Z2 \
+	VPMOVZXWD (SI)(R10*1), Z3 \
+	VPSLLD $16, Z3, Z3 \
+	TILEFMA \
+	ADDQ $32, SI \
+	SUBQ $16, CX
+
+#define BF16DPSTEP \
+	VMOVDQU64 (SI), Z0 \
+	VMOVDQU64 (SI)(R8*1), Z1 \
+	VMOVDQU64 (SI)(R8*2), Z2 \
+	VMOVDQU64 (SI)(R10*1), Z3 \
+	VMOVDQU64 (DI), Z4 \
+	VMOVDQU64 (DI)(R9*1), Z5 \
+	VMOVDQU64 (DI)(R9*2), Z6 \
+	VMOVDQU64 (DI)(R11*1), Z7 \
+	DPBF16(4, 0, 8) \
+	DPBF16(5, 0, 9) \
+	DPBF16(6, 0, 10) \
+	DPBF16(7, 0, 11) \
+	DPBF16(4, 1, 12) \
+	DPBF16(5, 1, 13) \
+	DPBF16(6, 1, 14) \
+	DPBF16(7, 1, 15) \
+	DPBF16(4, 2, 16) \
+	DPBF16(5, 2, 17) \
+	DPBF16(6, 2, 18) \
+	DPBF16(7, 2, 19) \
+	DPBF16(4, 3, 20) \
+	DPBF16(5, 3, 21) \
+	DPBF16(6, 3, 22) \
+	DPBF16(7, 3, 23) \
+	ADDQ $64, SI \
+	ADDQ $64, DI \
+	SUBQ $32, CX
+
+#define F32STEP \
+	VMOVUPS (SI), Z0 \
+	VMOVUPS (SI)(R8*1), Z1 \
+	VMOVUPS (SI)(R8*2), Z2 \
+	VMOVUPS (SI)(R10*1), Z3 \
+	TILEFMA \
+	ADDQ $64, SI \
+	SUBQ $16, CX
+
 // func f16Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int, pf int)
 // Four F16 weight rows (wStride bytes apart) times four float32 tokens
 // (xStride bytes apart) over n columns, a multiple of 16.
 TEXT ·f16Tile4x4AVX512(SB), NOSPLIT, $0-64
 	TILEPROLOG
-	TESTQ CX, CX
-	JZ f16t_done
-	CMPQ pf+56(FP), $0
-	JNE f16t_pfloop
-f16t_loop:
-	VCVTPH2PS (SI), Z0
-	VCVTPH2PS (SI)(R8*1), Z1
-	VCVTPH2PS (SI)(R8*2), Z2
-	VCVTPH2PS (SI)(R10*1), Z3
-	TILEFMA
-	ADDQ $32, SI
-	SUBQ $16, CX
-	JNZ f16t_loop
-	JMP f16t_done
-f16t_pfloop:
-	TILEPF
-	VCVTPH2PS (SI), Z0
-	VCVTPH2PS (SI)(R8*1), Z1
-	VCVTPH2PS (SI)(R8*2), Z2
-	VCVTPH2PS (SI)(R10*1), Z3
-	TILEFMA
-	ADDQ $32, SI
-	SUBQ $16, CX
-	JNZ f16t_pfloop
-f16t_done:
-	TILESTORE
-	VZEROUPPER
-	RET
+	TILELOOPS(F16STEP)
 
 // func bf16Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int, pf int)
 // As f16Tile4x4AVX512 for BF16 rows: a BF16 value is the top half of its
 // float32, so widening is a zero extension and a shift.
 TEXT ·bf16Tile4x4AVX512(SB), NOSPLIT, $0-64
 	TILEPROLOG
-	TESTQ CX, CX
-	JZ bf16t_done
-	CMPQ pf+56(FP), $0
-	JNE bf16t_pfloop
-bf16t_loop:
-	VPMOVZXWD (SI), Z0
-	VPSLLD $16, Z0, Z0
-	VPMOVZXWD (SI)(R8*1), Z1
-	VPSLLD $16, Z1, Z1
-	VPMOVZXWD (SI)(R8*2), Z2
-	VPSLLD $16, Z2, Z2
-	VPMOVZXWD (SI)(R10*1), Z3
-	VPSLLD $16, Z3, Z3
-	TILEFMA
-	ADDQ $32, SI
-	SUBQ $16, CX
-	JNZ bf16t_loop
-	JMP bf16t_done
-bf16t_pfloop:
-	TILEPF
-	VPMOVZXWD (SI), Z0
-	VPSLLD $16, Z0, Z0
-	VPMOVZXWD (SI)(R8*1), Z1
-	VPSLLD $16, Z1, Z1
-	VPMOVZXWD (SI)(R8*2), Z2
-	VPSLLD $16, Z2, Z2
-	VPMOVZXWD (SI)(R10*1), Z3
-	VPSLLD $16, Z3, Z3
-	TILEFMA
-	ADDQ $32, SI
-	SUBQ $16, CX
-	JNZ bf16t_pfloop
-bf16t_done:
-	TILESTORE
-	VZEROUPPER
-	RET
+	TILELOOPS(BF16STEP)
 
 // func bf16Tile4x4BF16AVX512(w *byte, wStride int, x *uint16, xStride int, n int, out *float32, oStride int, pf int)
 // Four BF16 weight rows times four tokens of bfloat16 activations over n
@@ -188,104 +210,10 @@ bf16t_done:
 // multiply-adds: Z0..Z3 hold 32 values of each row, Z4..Z7 of each token.
 TEXT ·bf16Tile4x4BF16AVX512(SB), NOSPLIT, $0-64
 	TILEPROLOG
-	TESTQ CX, CX
-	JZ bf16b_done
-	CMPQ pf+56(FP), $0
-	JNE bf16b_pfloop
-bf16b_loop:
-	VMOVDQU64 (SI), Z0
-	VMOVDQU64 (SI)(R8*1), Z1
-	VMOVDQU64 (SI)(R8*2), Z2
-	VMOVDQU64 (SI)(R10*1), Z3
-	VMOVDQU64 (DI), Z4
-	VMOVDQU64 (DI)(R9*1), Z5
-	VMOVDQU64 (DI)(R9*2), Z6
-	VMOVDQU64 (DI)(R11*1), Z7
-	DPBF16(4, 0, 8)
-	DPBF16(5, 0, 9)
-	DPBF16(6, 0, 10)
-	DPBF16(7, 0, 11)
-	DPBF16(4, 1, 12)
-	DPBF16(5, 1, 13)
-	DPBF16(6, 1, 14)
-	DPBF16(7, 1, 15)
-	DPBF16(4, 2, 16)
-	DPBF16(5, 2, 17)
-	DPBF16(6, 2, 18)
-	DPBF16(7, 2, 19)
-	DPBF16(4, 3, 20)
-	DPBF16(5, 3, 21)
-	DPBF16(6, 3, 22)
-	DPBF16(7, 3, 23)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $32, CX
-	JNZ bf16b_loop
-	JMP bf16b_done
-bf16b_pfloop:
-	TILEPF
-	VMOVDQU64 (SI), Z0
-	VMOVDQU64 (SI)(R8*1), Z1
-	VMOVDQU64 (SI)(R8*2), Z2
-	VMOVDQU64 (SI)(R10*1), Z3
-	VMOVDQU64 (DI), Z4
-	VMOVDQU64 (DI)(R9*1), Z5
-	VMOVDQU64 (DI)(R9*2), Z6
-	VMOVDQU64 (DI)(R11*1), Z7
-	DPBF16(4, 0, 8)
-	DPBF16(5, 0, 9)
-	DPBF16(6, 0, 10)
-	DPBF16(7, 0, 11)
-	DPBF16(4, 1, 12)
-	DPBF16(5, 1, 13)
-	DPBF16(6, 1, 14)
-	DPBF16(7, 1, 15)
-	DPBF16(4, 2, 16)
-	DPBF16(5, 2, 17)
-	DPBF16(6, 2, 18)
-	DPBF16(7, 2, 19)
-	DPBF16(4, 3, 20)
-	DPBF16(5, 3, 21)
-	DPBF16(6, 3, 22)
-	DPBF16(7, 3, 23)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $32, CX
-	JNZ bf16b_pfloop
-bf16b_done:
-	TILESTORE
-	VZEROUPPER
-	RET
+	TILELOOPS(BF16DPSTEP)
 
 // func f32Tile4x4AVX512(w *byte, wStride int, x *float32, xStride int, n int, out *float32, oStride int, pf int)
 // As f16Tile4x4AVX512 for F32 rows.
 TEXT ·f32Tile4x4AVX512(SB), NOSPLIT, $0-64
 	TILEPROLOG
-	TESTQ CX, CX
-	JZ f32t_done
-	CMPQ pf+56(FP), $0
-	JNE f32t_pfloop
-f32t_loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS (SI)(R8*1), Z1
-	VMOVUPS (SI)(R8*2), Z2
-	VMOVUPS (SI)(R10*1), Z3
-	TILEFMA
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JNZ f32t_loop
-	JMP f32t_done
-f32t_pfloop:
-	TILEPF
-	VMOVUPS (SI), Z0
-	VMOVUPS (SI)(R8*1), Z1
-	VMOVUPS (SI)(R8*2), Z2
-	VMOVUPS (SI)(R10*1), Z3
-	TILEFMA
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JNZ f32t_pfloop
-f32t_done:
-	TILESTORE
-	VZEROUPPER
-	RET
+	TILELOOPS(F32STEP)

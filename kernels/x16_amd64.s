@@ -362,28 +362,35 @@ pair_done: \
 // A's d·sc and dmin·m) and Z11/Z12 (row B's), and one integer sum per token
 // and row in Z16..Z23, started from zero.
 
+// KSC is the body of KSCALES and P2KSC: the lane scales of the header whose
+// bytes 8, 24 and 0 are at o8, o24 and o0, into dsc (d·sc) and dm (dmin·m),
+// with the constants in shifts, three, twelve and the lane permutations p0
+// and p1 (Z13 = 0x0f bytes); t, u and h (xh its low quarter) are clobbered,
+// and h may be u.
+#define KSC(o8, o24, o0, dsc, dm, t, u, h, xh, shifts, three, twelve, p0, p1) \
+	VPMOVZXBD o8, dm \
+	VPBROADCASTQ o24, t \
+	VPSRLVD shifts, t, t \
+	VPANDD Z13, dm, dsc \
+	VPANDD three, t, u \
+	VPSLLD $4, u, u \
+	VPORD u, dsc, dsc \
+	VPSRLD $4, dm, dm \
+	VPANDD twelve, t, t \
+	VPSLLD $2, t, t \
+	VPORD t, dm, dm \
+	VCVTDQ2PS dsc, dsc \
+	VCVTDQ2PS dm, dm \
+	VCVTPH2PS o0, xh \
+	VPERMPS h, p0, t \
+	VMULPS t, dsc, dsc \
+	VPERMPS h, p1, t \
+	VMULPS t, dm, dm
+
 // P2KSC is KSCALES for the header whose bytes 8, 24 and 0 are at o8, o24
 // and o0, into dsc and dm; the constants are in Z1..Z5 (shifts, 3, 12 and
 // the two lane permutations), Z6..Z8 are clobbered.
-#define P2KSC(o8, o24, o0, dsc, dm) \
-	VPMOVZXBD o8, dm \
-	VPBROADCASTQ o24, Z6 \
-	VPSRLVD Z1, Z6, Z6 \
-	VPANDD Z13, dm, dsc \
-	VPANDD Z2, Z6, Z7 \
-	VPSLLD $4, Z7, Z7 \
-	VPORD Z7, dsc, dsc \
-	VPSRLD $4, dm, dm \
-	VPANDD Z3, Z6, Z6 \
-	VPSLLD $2, Z6, Z6 \
-	VPORD Z6, dm, dm \
-	VCVTDQ2PS dsc, dsc \
-	VCVTDQ2PS dm, dm \
-	VCVTPH2PS o0, X8 \
-	VPERMPS Z8, Z4, Z6 \
-	VMULPS Z6, dsc, dsc \
-	VPERMPS Z8, Z5, Z6 \
-	VMULPS Z6, dm, dm
+#define P2KSC(o8, o24, o0, dsc, dm) KSC(o8, o24, o0, dsc, dm, Z6, Z7, Z8, X8, Z1, Z2, Z3, Z4, Z5)
 
 // P2KINIT loads the constants of P2KSC (R14 is free inside a row), takes
 // both rows' lane scales and zeroes the integer sums.
@@ -931,25 +938,7 @@ GLOBL x16kPerm<>(SB), RODATA, $128
 
 // Lane scales of the super group whose header is at AX: Z12 = d·sc and
 // Z10 = dmin·m as floats, lane i for sub-block i. Uses Z9 and Z11.
-#define KSCALES \
-	VPMOVZXBD 8(AX), Z10 \
-	VPBROADCASTQ 24(AX), Z11 \
-	VPSRLVD Z14, Z11, Z11 \
-	VPANDD Z13, Z10, Z12 \
-	VPANDD Z16, Z11, Z9 \
-	VPSLLD $4, Z9, Z9 \
-	VPORD Z9, Z12, Z12 \
-	VPSRLD $4, Z10, Z10 \
-	VPANDD Z17, Z11, Z11 \
-	VPSLLD $2, Z11, Z11 \
-	VPORD Z11, Z10, Z10 \
-	VCVTDQ2PS Z12, Z12 \
-	VCVTDQ2PS Z10, Z10 \
-	VCVTPH2PS (AX), X9 \
-	VPERMPS Z9, Z18, Z11 \
-	VMULPS Z11, Z12, Z12 \
-	VPERMPS Z9, Z19, Z11 \
-	VMULPS Z11, Z10, Z10
+#define KSCALES KSC(8(AX), 24(AX), (AX), Z12, Z10, Z11, Z9, Z9, X9, Z14, Z16, Z17, Z18, Z19)
 
 // Finish one token's super group: Z20/Z21 hold the two halves of the
 // integer sums; acc += (sums·d·sc − activation sums·dmin·m)·dx.
