@@ -278,9 +278,11 @@ pair_done: \
 // multiplied with both rows' weights, so there are half as many activation
 // loads per multiply-add. Registers: Z1/Z2 row A's low and high quants,
 // Z3/Z4 row B's; Z16..Z19 row A's integer sums for tokens 0..3, Z20..Z23
-// row B's; Z24..Z27 and Z28..Z31 the rows' float sums; Z9/Z10 the rows'
-// weight scales. Each row's sums are those of the one-row kernels, added
-// in the same order, so the outputs are the same bit for bit.
+// row B's (Q4_0 and Q8_0 keep the high-nibble or second-half sums apart,
+// in Z0, Z7..Z9 and Z10..Z12, Z14, for shorter dependency chains);
+// Z24..Z27 and Z28..Z31 the rows' float sums. Each row gets the integer
+// sums of the one-row kernels and then the same float operations in the
+// same order, so the outputs are the same bit for bit.
 
 // P2INIT starts the integer sums of both rows: the low-nibble (or first
 // half) sums from the four tokens' corrections, the others from zero.
@@ -455,7 +457,7 @@ pair_done: \
 // step took about 40 ms without this and 17–19 ms with it (one token:
 // 13–14 ms), in alternating runs (BenchmarkBatchStep); of 4, 8, 16 and 32
 // KB ahead, 16 did best. Over weights already in cache (prefill tiles) it
-// costs about 1%. P2PF512 is P2PF256 for 512 quant bytes.
+// costs 1–3% (BenchmarkGEMMHot). P2PF512 is P2PF256 for 512 quant bytes.
 #define P2PF256 \
 	PREFETCHT0 16384(AX) \
 	PREFETCHT0 (AX)(R14*1) \
