@@ -144,7 +144,7 @@ func BenchmarkGEMMHot(b *testing.B) {
 		const rows, cols = 64, 2048
 		w := Prepare(randomWeight(rng, dt, rows, cols))
 		var a x16Act
-		a.prepare(4, cols, map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt])
+		a.prepare(4, cols, x16ActOff(dt))
 		for t := 0; t < 4; t++ {
 			a.quantizeToken(t, randomVec(rng, cols))
 		}
@@ -169,22 +169,32 @@ func BenchmarkGEMMHot(b *testing.B) {
 // chunks, threads and one synchronisation per product, but only reads them
 // (readSum2): the ceiling any kernel can reach in this step's structure on
 // this machine.
+// The Llama-3.2-1B shape of the decode-step benchmarks.
+const stepDim, stepKV, stepFFN, stepVocab, stepLayers = 2048, 512, 8192, 128256, 16
+
+// decodeStepWeights makes the prepared weights of one Llama-3.2-1B decode
+// step of type dt, one entry per product (the weights of a MatMul or
+// MatMulGroup call): per layer grouped q/k/v, o, grouped gate/up and down,
+// then the output.
+func decodeStepWeights(dt tensor.DType) [][]*tensor.Tensor {
+	mk := func(rows, cols int) *tensor.Tensor {
+		rb, _ := tensor.RowBytes(dt, cols)
+		return Prepare(bigWeight(dt, cols, rows*rb))
+	}
+	var steps [][]*tensor.Tensor
+	for range stepLayers {
+		q, k, v, o := mk(stepDim, stepDim), mk(stepKV, stepDim), mk(stepKV, stepDim), mk(stepDim, stepDim)
+		gate, up, down := mk(stepFFN, stepDim), mk(stepFFN, stepDim), mk(stepDim, stepFFN)
+		steps = append(steps, []*tensor.Tensor{q, k, v}, []*tensor.Tensor{o}, []*tensor.Tensor{gate, up}, []*tensor.Tensor{down})
+	}
+	return append(steps, []*tensor.Tensor{mk(stepVocab, stepDim)})
+}
+
 func BenchmarkDecodeStep(b *testing.B) {
-	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
+	const ffn, vocab = stepFFN, stepVocab
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K} {
-		mk := func(rows, cols int) *tensor.Tensor {
-			rb, _ := tensor.RowBytes(dt, cols)
-			return Prepare(bigWeight(dt, cols, rows*rb))
-		}
-		// One product per entry: the weights of a MatMul or MatMulGroup call.
-		var steps [][]*tensor.Tensor
+		steps := decodeStepWeights(dt)
 		total := 0
-		for range layers {
-			q, k, v, o := mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim)
-			gate, up, down := mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)
-			steps = append(steps, []*tensor.Tensor{q, k, v}, []*tensor.Tensor{o}, []*tensor.Tensor{gate, up}, []*tensor.Tensor{down})
-		}
-		steps = append(steps, []*tensor.Tensor{mk(vocab, dim)})
 		for _, ws := range steps {
 			for _, w := range ws {
 				total += len(w.Data)
@@ -253,19 +263,9 @@ func BenchmarkDecodeStep(b *testing.B) {
 // read from memory once per step, and a few tokens should cost little more
 // than one. It reports milliseconds per step.
 func BenchmarkBatchStep(b *testing.B) {
-	const dim, kv, ffn, vocab, layers = 2048, 512, 8192, 128256, 16
+	const ffn, vocab = stepFFN, stepVocab
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q6_K, tensor.F16, tensor.BF16} {
-		mk := func(rows, cols int) *tensor.Tensor {
-			rb, _ := tensor.RowBytes(dt, cols)
-			return Prepare(bigWeight(dt, cols, rows*rb))
-		}
-		var steps [][]*tensor.Tensor
-		for range layers {
-			q, k, v, o := mk(dim, dim), mk(kv, dim), mk(kv, dim), mk(dim, dim)
-			gate, up, down := mk(ffn, dim), mk(ffn, dim), mk(dim, ffn)
-			steps = append(steps, []*tensor.Tensor{q, k, v}, []*tensor.Tensor{o}, []*tensor.Tensor{gate, up}, []*tensor.Tensor{down})
-		}
-		steps = append(steps, []*tensor.Tensor{mk(vocab, dim)})
+		steps := decodeStepWeights(dt)
 		p := NewPool(2)
 		for _, n := range []int{1, 2, 3, 4, 8} {
 			x := randomVec(rand.New(rand.NewPCG(8, 8)), n*ffn)

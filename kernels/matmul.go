@@ -675,13 +675,7 @@ func supported(t tensor.DType) bool {
 // matmulX16 multiplies weights in the x16 layout (see x16.go).
 func matmulX16(p *Pool) {
 	j := &p.job
-	var off int32 // Q8_K activations
-	switch j.parts[0].w.Type {
-	case tensor.Q4_0:
-		off = 8
-	case tensor.Q8_0:
-		off = 128
-	}
+	off := x16ActOff(j.parts[0].w.Type)
 	a := &p.scratch.x16
 	if j.n%4 < 2 || off == 0 {
 		a.prepare(j.n, j.cols, off)
@@ -754,12 +748,13 @@ func (p *Pool) x16Range(pt *mmPart, r0, r1 int) {
 		}
 		// Two or three tokens left (a server decoding that many sequences):
 		// for the light Q4_0 and Q8_0 kernels one four-token pass over the
-		// weights, with the activations of the missing tokens zero (see
-		// matmulX16) and their results dropped, costs less than a pass per
-		// token (a 3-token Llama-3.2-1B Q4_0 step: about 23 ms against 28
-		// in alternating runs). The K-quant kernels' arithmetic for four
-		// tokens costs as much as it saves.
-		if rem := j.n - b; rem >= 2 && rem < 4 && b+4 <= a.tokens() && (t == tensor.Q4_0 || t == tensor.Q8_0) {
+		// weights, with the activations of the missing tokens zero and their
+		// results dropped, costs less than a pass per token (a 3-token
+		// Llama-3.2-1B Q4_0 step: about 23 ms against 28 in alternating
+		// runs). The K-quant kernels' arithmetic for four tokens costs as
+		// much as it saves, so matmulX16 makes room for the missing tokens
+		// only for Q4_0 and Q8_0.
+		if rem := j.n - b; rem >= 2 && rem < 4 && b+4 <= a.tokens() {
 			var tmp [4 * x16TileRows]float32
 			if x16RowsX4(t, w, rt-r0, a, b, tmp[:], x16TileRows) {
 				for k := 0; k < rem; k++ {

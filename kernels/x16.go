@@ -65,6 +65,19 @@ func (a *x16Act) prepare(n, cols int, off int32) {
 	}
 }
 
+// x16ActOff is the correction offset of the activations x16 weights of type
+// t take: 8 for Q4_0 and 128 for Q8_0 (see quantizeToken), 0 for the
+// K-quants, whose activations are Q8_K.
+func x16ActOff(t tensor.DType) int32 {
+	switch t {
+	case tensor.Q4_0:
+		return 8
+	case tensor.Q8_0:
+		return 128
+	}
+	return 0
+}
+
 // tokens is how many tokens a has room for.
 func (a *x16Act) tokens() int {
 	if a.nb == 0 {

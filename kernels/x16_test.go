@@ -322,8 +322,7 @@ func TestX16Rows2(t *testing.T) {
 				rb := len(w.Data) / (2 * rows)
 				x := randomVec(rng, cols)
 				var a x16Act
-				off := map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt]
-				a.prepare(1, cols, off)
+				a.prepare(1, cols, x16ActOff(dt))
 				a.quantizeToken(0, x)
 				want := make([]float32, 2*rows)
 				if !x16Rows(dt, w.Data, 2*rows, &a, 0, want) {
@@ -380,8 +379,7 @@ func TestX16RowsX4(t *testing.T) {
 				w := Prepare(randomWeight(rng, dt, rows, cols))
 				rb := len(w.Data) / rows
 				var a x16Act
-				off := map[tensor.DType]int32{tensor.Q4_0: 8, tensor.Q8_0: 128}[dt]
-				a.prepare(5, cols, off)
+				a.prepare(5, cols, x16ActOff(dt))
 				for b := 0; b < 5; b++ {
 					a.quantizeToken(b, randomVec(rng, cols))
 				}
